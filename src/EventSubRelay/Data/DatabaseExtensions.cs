@@ -1,0 +1,118 @@
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace EventSubRelay.Data;
+
+internal sealed class DatabaseOptions
+{
+    public const string Section = "Database";
+
+    /// <summary>Apply pending migrations when the relay starts (default in Development and in compose).</summary>
+    public bool MigrateOnStartup { get; set; }
+}
+
+internal static class DatabaseExtensions
+{
+    public const string ConnectionStringName = "Postgres";
+
+    /// <summary>Registers the shared <see cref="NpgsqlDataSource"/> and the DbContext on top of it.</summary>
+    public static void AddDatabase(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
+        builder.Services.AddSingleton<DatabaseConnection>();
+        builder.Services.AddSingleton(services => new NpgsqlDataSourceBuilder(services.GetRequiredService<DatabaseConnection>().ConnectionString).Build());
+        builder.Services.AddDbContextPool<RelayDbContext>((services, options) => options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>()));
+        builder.Services.AddHostedService<LocalPostgresLifetime>();
+    }
+
+    /// <summary>Applies migrations when configured to. A failing migration stops the host.</summary>
+    public static async Task MigrateIfConfiguredAsync(this IHost app)
+    {
+        var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value;
+        if (options.MigrateOnStartup)
+        {
+            await MigrateAsync(app.Services, CancellationToken.None);
+        }
+    }
+
+    public static async Task MigrateAsync(IServiceProvider services, CancellationToken cancellationToken)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<RelayDbContext>();
+        await db.Database.MigrateAsync(cancellationToken);
+    }
+}
+
+/// <summary>
+/// The PostgreSQL connection string: <c>ConnectionStrings:Postgres</c>, or in Development when that is
+/// not set, a local server started from the installed PostgreSQL binaries.
+/// </summary>
+internal sealed class DatabaseConnection
+{
+    private const string LocalDatabaseName = "eventsubrelay";
+
+    public DatabaseConnection(IConfiguration configuration, IHostEnvironment environment)
+    {
+        var configured = configuration.GetConnectionString(DatabaseExtensions.ConnectionStringName);
+        if (!string.IsNullOrWhiteSpace(configured))
+        {
+            ConnectionString = configured;
+            return;
+        }
+
+        if (!environment.IsDevelopment())
+        {
+            throw new StartupConfigurationException(
+                "ConnectionStrings:Postgres is not set. Set it (environment variable ConnectionStrings__Postgres) to your PostgreSQL server, or run `docker compose up`.");
+        }
+
+        var binDirectory = LocalPostgres.FindBinDirectory() ?? throw new StartupConfigurationException(
+            "No PostgreSQL is configured and no PostgreSQL binaries were found (initdb on PATH or under /usr/lib/postgresql/*/bin). " +
+            "Either run `docker compose up`, or set ConnectionStrings:Postgres (environment variable ConnectionStrings__Postgres) to a PostgreSQL server.");
+
+        var section = configuration.GetSection("LocalPostgres");
+        var dataDirectory = section["DataDirectory"] is { Length: > 0 } directory ? directory : LocalPostgres.DefaultDataDirectory();
+        var port = section.GetValue("Port", 54329);
+
+        // Runs once, while the host is being built: there is nothing to serve without the database.
+        Local = Task.Run(async () =>
+        {
+            var server = await LocalPostgres.StartAsync(binDirectory, dataDirectory, port, durable: true);
+            await server.CreateDatabaseAsync(LocalDatabaseName);
+            return server;
+        }).GetAwaiter().GetResult();
+        ConnectionString = Local.ConnectionString(LocalDatabaseName);
+    }
+
+    public string ConnectionString { get; }
+
+    /// <summary>The local development server, when one is used.</summary>
+    public LocalPostgres? Local { get; }
+}
+
+/// <summary>A setting the relay cannot start without is missing or wrong; the message says how to fix it.</summary>
+internal sealed class StartupConfigurationException(string message) : Exception(message);
+
+/// <summary>Tells where the local development database is, and stops it on shutdown if this process started it.</summary>
+internal sealed class LocalPostgresLifetime(DatabaseConnection connection, ILogger<LocalPostgresLifetime> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (connection.Local is { } server)
+        {
+            logger.LogInformation(
+                "Using the local development PostgreSQL in {DataDirectory} (binaries in {BinDirectory}); connect with: psql -h 127.0.0.1 -p {Port} -U postgres eventsubrelay",
+                server.DataDirectory, server.BinDirectory, server.Port);
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        if (connection.Local is { StartedHere: true } server)
+        {
+            await server.StopAsync(cancellationToken);
+        }
+    }
+}

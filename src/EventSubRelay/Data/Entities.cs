@@ -1,0 +1,55 @@
+using System.Text.Json;
+
+namespace EventSubRelay.Data;
+
+/// <summary>One EventSub notification as Twitch sent it; <see cref="MessageId"/> is the deduplication key.</summary>
+internal sealed class StoredNotification
+{
+    public required string MessageId { get; set; }
+    public long Seq { get; set; }
+    public required string SubscriptionId { get; set; }
+    public required string SubscriptionType { get; set; }
+    public required string SubscriptionVersion { get; set; }
+    public string? BroadcasterUserId { get; set; }
+    public DateTimeOffset MessageTimestamp { get; set; }
+    public DateTimeOffset ReceivedAt { get; set; }
+    public int RetryCount { get; set; }
+    public required JsonDocument Payload { get; set; }
+    public DateTimeOffset? DeliveredAt { get; set; }
+}
+
+/// <summary>An event as overlays receive it, kept for replay and history.</summary>
+internal sealed class StoredOverlayEvent
+{
+    public long Seq { get; set; }
+    public required string Id { get; set; }
+    public required string NotificationMessageId { get; set; }
+    public required string BroadcasterUserId { get; set; }
+    public required string Type { get; set; }
+    public bool IsTest { get; set; }
+    public DateTimeOffset TimeStamp { get; set; }
+    public required JsonDocument Data { get; set; }
+}
+
+/// <summary>A secret an overlay page presents to receive one broadcaster's events. Only its hash is stored.</summary>
+internal sealed class OverlayToken
+{
+    public Guid Id { get; set; }
+    public required string BroadcasterUserId { get; set; }
+    public required string Name { get; set; }
+    public required byte[] TokenHash { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? RevokedAt { get; set; }
+}
+
+/// <summary>What the relay knows of one EventSub subscription, from Twitch's messages about it.</summary>
+internal sealed class EventSubSubscription
+{
+    public required string Id { get; set; }
+    public required string Type { get; set; }
+    public required string Version { get; set; }
+    public required string Status { get; set; }
+    public string? BroadcasterUserId { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public DateTimeOffset? RevokedAt { get; set; }
+}

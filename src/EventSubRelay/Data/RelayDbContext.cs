@@ -1,0 +1,93 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+
+namespace EventSubRelay.Data;
+
+internal sealed class RelayDbContext(DbContextOptions<RelayDbContext> options) : DbContext(options)
+{
+    public DbSet<StoredNotification> Notifications => Set<StoredNotification>();
+    public DbSet<StoredOverlayEvent> OverlayEvents => Set<StoredOverlayEvent>();
+    public DbSet<OverlayToken> OverlayTokens => Set<OverlayToken>();
+    public DbSet<EventSubSubscription> Subscriptions => Set<EventSubSubscription>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder) =>
+        modelBuilder.ApplyConfigurationsFromAssembly(typeof(RelayDbContext).Assembly);
+}
+
+internal sealed class StoredNotificationConfiguration : IEntityTypeConfiguration<StoredNotification>
+{
+    public void Configure(EntityTypeBuilder<StoredNotification> builder)
+    {
+        builder.ToTable("notifications");
+        builder.HasKey(n => n.MessageId);
+        builder.Property(n => n.MessageId).HasColumnName("message_id");
+        builder.Property(n => n.Seq).HasColumnName("seq").UseIdentityAlwaysColumn();
+        builder.HasIndex(n => n.Seq, "ix_notifications_seq").IsUnique();
+        builder.Property(n => n.SubscriptionId).HasColumnName("subscription_id");
+        builder.Property(n => n.SubscriptionType).HasColumnName("subscription_type");
+        builder.Property(n => n.SubscriptionVersion).HasColumnName("subscription_version");
+        builder.Property(n => n.BroadcasterUserId).HasColumnName("broadcaster_user_id");
+        builder.Property(n => n.MessageTimestamp).HasColumnName("message_timestamp");
+        builder.Property(n => n.ReceivedAt).HasColumnName("received_at");
+        builder.Property(n => n.RetryCount).HasColumnName("retry_count");
+        builder.Property(n => n.Payload).HasColumnName("payload").HasColumnType("jsonb");
+        builder.Property(n => n.DeliveredAt).HasColumnName("delivered_at");
+        builder.HasIndex(n => n.ReceivedAt);
+        // The outbox scan at start-up reads only undelivered rows.
+        builder.HasIndex(n => n.Seq, "ix_notifications_undelivered").HasFilter("delivered_at IS NULL");
+    }
+}
+
+internal sealed class StoredOverlayEventConfiguration : IEntityTypeConfiguration<StoredOverlayEvent>
+{
+    public void Configure(EntityTypeBuilder<StoredOverlayEvent> builder)
+    {
+        builder.ToTable("overlay_events");
+        builder.HasKey(e => e.Seq);
+        builder.Property(e => e.Seq).HasColumnName("seq").UseIdentityAlwaysColumn();
+        builder.Property(e => e.Id).HasColumnName("id");
+        builder.HasIndex(e => e.Id).IsUnique();
+        builder.Property(e => e.NotificationMessageId).HasColumnName("notification_message_id");
+        builder.HasIndex(e => e.NotificationMessageId);
+        builder.Property(e => e.BroadcasterUserId).HasColumnName("broadcaster_user_id");
+        builder.HasIndex(e => new { e.BroadcasterUserId, e.Seq });
+        builder.Property(e => e.Type).HasColumnName("type");
+        builder.Property(e => e.IsTest).HasColumnName("is_test");
+        builder.Property(e => e.TimeStamp).HasColumnName("time_stamp");
+        builder.HasIndex(e => e.TimeStamp);
+        builder.Property(e => e.Data).HasColumnName("data").HasColumnType("jsonb");
+    }
+}
+
+internal sealed class OverlayTokenConfiguration : IEntityTypeConfiguration<OverlayToken>
+{
+    public void Configure(EntityTypeBuilder<OverlayToken> builder)
+    {
+        builder.ToTable("overlay_tokens");
+        builder.HasKey(t => t.Id);
+        builder.Property(t => t.Id).HasColumnName("id");
+        builder.Property(t => t.BroadcasterUserId).HasColumnName("broadcaster_user_id");
+        builder.HasIndex(t => t.BroadcasterUserId);
+        builder.Property(t => t.Name).HasColumnName("name").HasMaxLength(100);
+        builder.Property(t => t.TokenHash).HasColumnName("token_hash");
+        builder.HasIndex(t => t.TokenHash).IsUnique();
+        builder.Property(t => t.CreatedAt).HasColumnName("created_at");
+        builder.Property(t => t.RevokedAt).HasColumnName("revoked_at");
+    }
+}
+
+internal sealed class EventSubSubscriptionConfiguration : IEntityTypeConfiguration<EventSubSubscription>
+{
+    public void Configure(EntityTypeBuilder<EventSubSubscription> builder)
+    {
+        builder.ToTable("eventsub_subscriptions");
+        builder.HasKey(s => s.Id);
+        builder.Property(s => s.Id).HasColumnName("id");
+        builder.Property(s => s.Type).HasColumnName("type");
+        builder.Property(s => s.Version).HasColumnName("version");
+        builder.Property(s => s.Status).HasColumnName("status");
+        builder.Property(s => s.BroadcasterUserId).HasColumnName("broadcaster_user_id");
+        builder.Property(s => s.UpdatedAt).HasColumnName("updated_at");
+        builder.Property(s => s.RevokedAt).HasColumnName("revoked_at");
+    }
+}

@@ -1,0 +1,67 @@
+using Microsoft.AspNetCore.SignalR;
+
+namespace EventSubRelay.Overlay;
+
+/// <summary>
+/// Sends events to overlay groups, one batch at a time and in sequence order. Joining a group goes
+/// through the same gate, so a joining client learns exactly which events it missed (those up to
+/// <see cref="LastSentSeq"/>) and receives every later one live: no gap, no duplicate.
+/// </summary>
+internal sealed class OverlayFanOut(IHubContext<OverlayHub> hub) : IDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The highest sequence number sent so far by this instance.</summary>
+    public long LastSentSeq { get; private set; }
+
+    /// <summary>Completes once undelivered events from before the last shutdown have been sent.</summary>
+    public Task Ready => _ready.Task;
+
+    public void MarkReady(long lastSentSeq)
+    {
+        LastSentSeq = Math.Max(LastSentSeq, lastSentSeq);
+        _ready.TrySetResult();
+    }
+
+    public async Task SendAsync(IReadOnlyList<OverlayEnvelope> envelopes, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            foreach (var envelope in envelopes)
+            {
+                var groups = new[]
+                {
+                    OverlayGroups.For(envelope.BroadcasterUserId, OverlayGroups.AllTypes),
+                    OverlayGroups.For(envelope.BroadcasterUserId, envelope.Event.Type),
+                };
+                // A connection is never in both groups (see OverlayHub), so nobody receives it twice.
+                await hub.Clients.Groups(groups).SendAsync(OverlayClientMethods.Event, envelope, cancellationToken);
+                LastSentSeq = Math.Max(LastSentSeq, envelope.Seq);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Runs a change of group membership with sending paused; returns the last sequence number sent before it.</summary>
+    public async Task<long> ChangeMembershipAsync(Func<Task> change, CancellationToken cancellationToken)
+    {
+        await Ready.WaitAsync(cancellationToken);
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            await change();
+            return LastSentSeq;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public void Dispose() => _gate.Dispose();
+}

@@ -1,0 +1,58 @@
+using System.Security.Claims;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.Extensions.Options;
+
+namespace EventSubRelay.Overlay;
+
+/// <summary>
+/// Authenticates overlay clients by their token: <c>Authorization: Bearer</c>, or the <c>access_token</c>
+/// query parameter SignalR uses for WebSockets and server-sent events.
+/// </summary>
+internal sealed class OverlayTokenAuthentication(
+    IOptionsMonitor<AuthenticationSchemeOptions> options,
+    ILoggerFactory logger,
+    UrlEncoder encoder,
+    OverlayTokens tokens) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+{
+    public const string SchemeName = "OverlayToken";
+    public const string BroadcasterClaim = "broadcaster_user_id";
+    public const string TokenIdClaim = "overlay_token_id";
+    public const string TokenNameClaim = "overlay_token_name";
+
+    protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
+    {
+        var presented = PresentedToken();
+        if (presented is null)
+        {
+            return AuthenticateResult.NoResult();
+        }
+
+        var token = await tokens.FindActiveAsync(presented, Context.RequestAborted);
+        if (token is null)
+        {
+            return AuthenticateResult.Fail("Invalid or revoked overlay token.");
+        }
+
+        var identity = new ClaimsIdentity(
+            [
+                new Claim(BroadcasterClaim, token.BroadcasterUserId),
+                new Claim(TokenIdClaim, token.Id.ToString()),
+                new Claim(TokenNameClaim, token.Name),
+            ],
+            Scheme);
+        return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    private string? PresentedToken()
+    {
+        var header = Request.Headers.Authorization.ToString();
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return header["Bearer ".Length..].Trim();
+        }
+
+        var query = Request.Query["access_token"].ToString();
+        return query.Length > 0 ? query : null;
+    }
+}

@@ -1,0 +1,62 @@
+using System.Security.Cryptography;
+using System.Text;
+using EventSubRelay.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace EventSubRelay.Overlay;
+
+/// <summary>Creates, finds and revokes overlay tokens. A token is 256 random bits; only its SHA-256 is stored.</summary>
+internal sealed class OverlayTokens(RelayDbContext db, TimeProvider time)
+{
+    private const string Prefix = "esr_";
+
+    public async Task<(OverlayToken Token, string Secret)> CreateAsync(string broadcasterUserId, string name, CancellationToken cancellationToken)
+    {
+        var secret = Prefix + Base64Url(RandomNumberGenerator.GetBytes(32));
+        var token = new OverlayToken
+        {
+            Id = Guid.CreateVersion7(),
+            BroadcasterUserId = broadcasterUserId,
+            Name = name,
+            TokenHash = Hash(secret),
+            CreatedAt = time.GetUtcNow(),
+        };
+        db.OverlayTokens.Add(token);
+        await db.SaveChangesAsync(cancellationToken);
+        return (token, secret);
+    }
+
+    public Task<List<OverlayToken>> ListAsync(string? broadcasterUserId, CancellationToken cancellationToken) =>
+        db.OverlayTokens.AsNoTracking()
+            .Where(t => broadcasterUserId == null || t.BroadcasterUserId == broadcasterUserId)
+            .OrderBy(t => t.BroadcasterUserId).ThenBy(t => t.CreatedAt)
+            .ToListAsync(cancellationToken);
+
+    /// <summary>Revokes a token; false when there is no such active token.</summary>
+    public async Task<bool> RevokeAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var updated = await db.OverlayTokens
+            .Where(t => t.Id == id && t.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), cancellationToken);
+        return updated == 1;
+    }
+
+    /// <summary>The active token with this secret, or null.</summary>
+    public Task<OverlayToken?> FindActiveAsync(string secret, CancellationToken cancellationToken)
+    {
+        if (!secret.StartsWith(Prefix, StringComparison.Ordinal) || secret.Length > 200)
+        {
+            return Task.FromResult<OverlayToken?>(null);
+        }
+
+        var hash = Hash(secret);
+        return db.OverlayTokens.AsNoTracking()
+            .FirstOrDefaultAsync(t => t.TokenHash == hash && t.RevokedAt == null, cancellationToken);
+    }
+
+    private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
+
+    private static string Base64Url(byte[] bytes) =>
+        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}

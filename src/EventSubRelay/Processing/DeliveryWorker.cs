@@ -1,0 +1,128 @@
+using EventSubRelay.Events;
+using EventSubRelay.Overlay;
+
+namespace EventSubRelay.Processing;
+
+/// <summary>
+/// Turns committed notifications into overlay events, stores them, sends them and marks the
+/// notifications delivered. At start-up it first sends what a previous run committed but did not
+/// deliver (the outbox), so a crash between commit and fan-out loses nothing.
+/// </summary>
+internal sealed class DeliveryWorker(
+    DeliveryQueue delivery,
+    NotificationStore store,
+    IOverlayEventMapper mapper,
+    OverlayFanOut fanOut,
+    RelayMetrics metrics,
+    TimeProvider time,
+    ILogger<DeliveryWorker> logger) : BackgroundService
+{
+    private const int OutboxPage = 500;
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await DeliverOutboxAsync(stoppingToken);
+
+        // Live batches are drained even during shutdown: the ingest worker completes the queue once it has stopped.
+        await foreach (var batch in delivery.Reader.ReadAllAsync(CancellationToken.None))
+        {
+            await DeliverWithRetryAsync(batch, redelivery: false, stoppingToken);
+        }
+    }
+
+    private async Task DeliverOutboxAsync(CancellationToken stoppingToken)
+    {
+        var afterSeq = 0L;
+        var total = 0;
+        while (true)
+        {
+            var page = await WithRetryAsync(ct => store.UndeliveredAsync(afterSeq, OutboxPage, ct), stoppingToken);
+            if (page.Count == 0)
+            {
+                break;
+            }
+
+            await DeliverWithRetryAsync(page, redelivery: true, stoppingToken);
+            afterSeq = page[^1].Seq;
+            total += page.Count;
+        }
+
+        if (total > 0)
+        {
+            logger.LogWarning("Delivered {Count} notifications that were stored but not delivered before the last shutdown", total);
+        }
+
+        fanOut.MarkReady(await WithRetryAsync(store.LatestEventSeqAsync, stoppingToken));
+    }
+
+    private Task DeliverWithRetryAsync(IReadOnlyList<CommittedNotification> batch, bool redelivery, CancellationToken stoppingToken) =>
+        WithRetryAsync(
+            async ct =>
+            {
+                await DeliverAsync(batch, redelivery, ct);
+                return true;
+            },
+            stoppingToken);
+
+    private async Task DeliverAsync(IReadOnlyList<CommittedNotification> batch, bool redelivery, CancellationToken cancellationToken)
+    {
+        var events = new List<PreparedEvent>(batch.Count);
+        foreach (var notification in batch)
+        {
+            using var scope = logger.BeginScope(new Dictionary<string, object> { ["MessageId"] = notification.MessageId });
+            try
+            {
+                events.AddRange(await mapper.MapAsync(notification, cancellationToken));
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException)
+            {
+                logger.LogError(exception, "Notification {MessageId} of type {SubscriptionType} could not be mapped to overlay events", notification.MessageId, notification.SubscriptionType);
+            }
+        }
+
+        var stored = await store.InsertEventsAsync(events, cancellationToken);
+        if (redelivery && stored.Count < events.Count)
+        {
+            // Stored before the restart but perhaps never sent: send those too.
+            var missing = events.Where(e => !stored.ContainsKey(e.Id)).Select(e => e.Id).ToList();
+            stored = stored.Concat(await store.StoredEventSeqsAsync(missing, cancellationToken)).ToDictionary();
+        }
+
+        var envelopes = events
+            .Where(e => stored.ContainsKey(e.Id))
+            .Select(e => new OverlayEnvelope(e.Id, stored[e.Id], e.TimeStamp, e.BroadcasterUserId, e.IsTest, OverlayEventKind.Twitch(e.Type), e.Data))
+            .OrderBy(e => e.Seq)
+            .ToList();
+
+        await fanOut.SendAsync(envelopes, cancellationToken);
+        await store.MarkDeliveredAsync(batch.Select(n => n.MessageId).ToList(), time.GetUtcNow(), cancellationToken);
+        metrics.Delivered(envelopes.Count);
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            foreach (var envelope in envelopes)
+            {
+                logger.LogDebug("Sent {EventType} {EventId} (seq {Seq}) to broadcaster {BroadcasterUserId}", envelope.Event.Type, envelope.Id, envelope.Seq, envelope.BroadcasterUserId);
+            }
+        }
+    }
+
+    /// <summary>Committed notifications must not be dropped: a failing step is retried with backoff until shutdown.</summary>
+    private async Task<T> WithRetryAsync<T>(Func<CancellationToken, Task<T>> step, CancellationToken stoppingToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                return await step(stoppingToken);
+            }
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogError(exception, "Delivering notifications failed; retrying in {Delay}", delay);
+                await Task.Delay(delay, time, stoppingToken);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
+            }
+        }
+    }
+}

@@ -1,0 +1,157 @@
+using System.Threading.Channels;
+using EventSubRelay.Overlay;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace EventSubRelay.Processing;
+
+/// <summary>
+/// Commits queued notifications in batches (group commit): one INSERT … ON CONFLICT DO NOTHING per batch,
+/// then every waiting webhook request is answered and the new notifications go on to delivery.
+/// </summary>
+internal sealed class IngestWorker(
+    NotificationQueue queue,
+    NotificationStore store,
+    DeliveryQueue delivery,
+    OverlayFanOut fanOut,
+    RelayMetrics metrics,
+    IOptions<QueueOptions> options,
+    TimeProvider time,
+    ILogger<IngestWorker> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        // Undelivered notifications from before a restart go out before new ones are taken.
+        await fanOut.Ready.WaitAsync(stoppingToken);
+
+        var batch = new List<PendingNotifications>(options.Value.BatchSize);
+        // Shutdown completes the queue instead of cancelling: what was accepted is still committed.
+        while (await NextBatchAsync(batch))
+        {
+            await CommitAsync(batch);
+        }
+
+        delivery.Complete();
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        queue.Complete();
+        await base.StopAsync(cancellationToken);
+    }
+
+    private async Task<bool> NextBatchAsync(List<PendingNotifications> batch)
+    {
+        batch.Clear();
+        var reader = queue.Reader;
+        if (!await reader.WaitToReadAsync())
+        {
+            return false;
+        }
+
+        var size = options.Value.BatchSize;
+        var notifications = 0;
+        while (notifications < size && reader.TryRead(out var pending))
+        {
+            batch.Add(pending);
+            notifications += pending.Notifications.Count;
+        }
+
+        var window = TimeSpan.FromMilliseconds(options.Value.BatchWindowMilliseconds);
+        if (notifications < size && window > TimeSpan.Zero)
+        {
+            using var timeout = new CancellationTokenSource(window, time);
+            try
+            {
+                while (notifications < size && await reader.WaitToReadAsync(timeout.Token))
+                {
+                    while (notifications < size && reader.TryRead(out var pending))
+                    {
+                        batch.Add(pending);
+                        notifications += pending.Notifications.Count;
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                // The window closed; commit what we have.
+            }
+        }
+
+        return true;
+    }
+
+    private async Task CommitAsync(List<PendingNotifications> batch)
+    {
+        var notifications = batch.SelectMany(p => p.Notifications).ToList();
+        IReadOnlyList<(string MessageId, long Seq)> inserted;
+        try
+        {
+            inserted = await store.InsertNewAsync(notifications, CancellationToken.None);
+        }
+        catch (Exception exception)
+        {
+            // Whatever failed, nothing was committed: the requests get 503 and Twitch sends them again.
+            logger.LogError(exception, "Could not commit {Count} notifications; answering 503 so Twitch retries them", notifications.Count);
+            NpgsqlConnection.ClearAllPools();
+            foreach (var pending in batch)
+            {
+                pending.Complete(StoreOutcome.DatabaseUnavailable);
+            }
+
+            metrics.CommitFailed(notifications.Count);
+            return;
+        }
+
+        foreach (var pending in batch)
+        {
+            pending.Complete(StoreOutcome.Stored);
+        }
+
+        metrics.Committed(notifications.Count, inserted.Count);
+        if (inserted.Count < notifications.Count && logger.IsEnabled(LogLevel.Debug))
+        {
+            var insertedIds = inserted.Select(i => i.MessageId).ToHashSet(StringComparer.Ordinal);
+            foreach (var duplicate in notifications.Where(n => !insertedIds.Contains(n.MessageId)))
+            {
+                logger.LogDebug("Notification {MessageId} was already stored; ignored", duplicate.MessageId);
+            }
+        }
+
+        if (inserted.Count == 0)
+        {
+            return;
+        }
+
+        // A batch may hold the same message id twice (a retry racing the original); either copy will do.
+        var byId = new Dictionary<string, IncomingNotification>(StringComparer.Ordinal);
+        foreach (var n in notifications)
+        {
+            byId.TryAdd(n.MessageId, n);
+        }
+
+        var committed = inserted
+            .OrderBy(i => i.Seq)
+            .Select(i =>
+            {
+                var n = byId[i.MessageId];
+                return new CommittedNotification(n.MessageId, i.Seq, n.SubscriptionType, n.SubscriptionVersion, n.BroadcasterUserId, n.MessageTimestamp, n.PayloadJson);
+            })
+            .ToList();
+
+        await delivery.EnqueueAsync(committed);
+    }
+}
+
+/// <summary>Committed notifications on their way to overlays. Bounded: a slow fan-out slows ingest instead of filling memory.</summary>
+internal sealed class DeliveryQueue
+{
+    private readonly Channel<IReadOnlyList<CommittedNotification>> _channel =
+        Channel.CreateBounded<IReadOnlyList<CommittedNotification>>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
+
+    public ChannelReader<IReadOnlyList<CommittedNotification>> Reader => _channel.Reader;
+
+    public ValueTask EnqueueAsync(IReadOnlyList<CommittedNotification> batch) => _channel.Writer.WriteAsync(batch);
+
+    public void Complete() => _channel.Writer.TryComplete();
+}

@@ -1,0 +1,165 @@
+using System.Text.Json;
+using EventSubRelay.Data;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace EventSubRelay.Processing;
+
+/// <summary>The hot-path SQL: each method is one statement over a whole batch.</summary>
+internal sealed class NotificationStore(NpgsqlDataSource dataSource)
+{
+    /// <summary>Inserts the batch, skipping message ids already stored; returns the new ones with their sequence numbers.</summary>
+    public async Task<IReadOnlyList<(string MessageId, long Seq)>> InsertNewAsync(IReadOnlyList<IncomingNotification> batch, CancellationToken cancellationToken)
+    {
+        const string sql = """
+            INSERT INTO notifications (message_id, subscription_id, subscription_type, subscription_version, broadcaster_user_id,
+                                       message_timestamp, received_at, retry_count, payload)
+            SELECT * FROM unnest(@message_id, @subscription_id, @subscription_type, @subscription_version, @broadcaster_user_id,
+                                 @message_timestamp, @received_at, @retry_count, @payload::jsonb[])
+            ON CONFLICT (message_id) DO NOTHING
+            RETURNING message_id, seq
+            """;
+
+        await using var command = dataSource.CreateCommand(sql);
+        AddArray(command, "message_id", batch, n => n.MessageId);
+        AddArray(command, "subscription_id", batch, n => n.SubscriptionId);
+        AddArray(command, "subscription_type", batch, n => n.SubscriptionType);
+        AddArray(command, "subscription_version", batch, n => n.SubscriptionVersion);
+        AddArray(command, "broadcaster_user_id", batch, n => n.BroadcasterUserId);
+        AddArray(command, "message_timestamp", batch, n => n.MessageTimestamp.ToUniversalTime(), NpgsqlDbType.TimestampTz);
+        AddArray(command, "received_at", batch, n => n.ReceivedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz);
+        AddArray(command, "retry_count", batch, n => n.RetryCount, NpgsqlDbType.Integer);
+        AddArray(command, "payload", batch, n => n.PayloadJson);
+
+        var inserted = new List<(string, long)>(batch.Count);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            inserted.Add((reader.GetString(0), reader.GetInt64(1)));
+        }
+
+        return inserted;
+    }
+
+    /// <summary>Stores overlay events, skipping ids already stored; returns the stored ones with their sequence numbers.</summary>
+    public async Task<IReadOnlyDictionary<string, long>> InsertEventsAsync(IReadOnlyList<PreparedEvent> events, CancellationToken cancellationToken)
+    {
+        if (events.Count == 0)
+        {
+            return new Dictionary<string, long>();
+        }
+
+        const string sql = """
+            INSERT INTO overlay_events (id, notification_message_id, broadcaster_user_id, type, is_test, time_stamp, data)
+            SELECT * FROM unnest(@id, @notification_message_id, @broadcaster_user_id, @type, @is_test, @time_stamp, @data::jsonb[])
+            ON CONFLICT (id) DO NOTHING
+            RETURNING id, seq
+            """;
+
+        await using var command = dataSource.CreateCommand(sql);
+        AddArray(command, "id", events, e => e.Id);
+        AddArray(command, "notification_message_id", events, e => e.NotificationMessageId);
+        AddArray(command, "broadcaster_user_id", events, e => e.BroadcasterUserId);
+        AddArray(command, "type", events, e => e.Type);
+        AddArray(command, "is_test", events, e => e.IsTest, NpgsqlDbType.Boolean);
+        AddArray(command, "time_stamp", events, e => e.TimeStamp.ToUniversalTime(), NpgsqlDbType.TimestampTz);
+        AddArray(command, "data", events, e => e.Data.GetRawText());
+
+        var stored = new Dictionary<string, long>(events.Count);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            stored[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return stored;
+    }
+
+    /// <summary>The stored overlay events of these notifications, for redelivery after a restart.</summary>
+    public async Task<IReadOnlyDictionary<string, long>> StoredEventSeqsAsync(IReadOnlyList<string> eventIds, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT id, seq FROM overlay_events WHERE id = ANY(@ids)");
+        command.Parameters.Add(new NpgsqlParameter<string[]>("ids", eventIds.ToArray()));
+        var stored = new Dictionary<string, long>(eventIds.Count);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            stored[reader.GetString(0)] = reader.GetInt64(1);
+        }
+
+        return stored;
+    }
+
+    public async Task MarkDeliveredAsync(IReadOnlyList<string> messageIds, DateTimeOffset deliveredAt, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("UPDATE notifications SET delivered_at = @at WHERE message_id = ANY(@ids)");
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("at", deliveredAt.ToUniversalTime()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("ids", messageIds.ToArray()));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Notifications committed but not yet delivered (the outbox), oldest first.</summary>
+    public async Task<IReadOnlyList<CommittedNotification>> UndeliveredAsync(long afterSeq, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            SELECT message_id, seq, subscription_type, subscription_version, broadcaster_user_id, message_timestamp, payload::text
+            FROM notifications WHERE delivered_at IS NULL AND seq > @after ORDER BY seq LIMIT @limit
+            """);
+        command.Parameters.Add(new NpgsqlParameter<long>("after", afterSeq));
+        command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+        var rows = new List<CommittedNotification>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new CommittedNotification(
+                reader.GetString(0),
+                reader.GetInt64(1),
+                reader.GetString(2),
+                reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4),
+                reader.GetFieldValue<DateTimeOffset>(5),
+                reader.GetString(6)));
+        }
+
+        return rows;
+    }
+
+    public async Task<long> LatestEventSeqAsync(CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT COALESCE(MAX(seq), 0) FROM overlay_events");
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static void AddArray<T, TValue>(NpgsqlCommand command, string name, IReadOnlyList<T> rows, Func<T, TValue> select, NpgsqlDbType? type = null)
+    {
+        var values = new TValue[rows.Count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            values[i] = select(rows[i]);
+        }
+
+        var parameter = new NpgsqlParameter<TValue[]>(name, values);
+        parameter.NpgsqlDbType = NpgsqlDbType.Array | (type ?? NpgsqlDbType.Text);
+        command.Parameters.Add(parameter);
+    }
+}
+
+/// <summary>A notification known to be committed, as the delivery side needs it.</summary>
+internal sealed record CommittedNotification(
+    string MessageId,
+    long Seq,
+    string SubscriptionType,
+    string SubscriptionVersion,
+    string? BroadcasterUserId,
+    DateTimeOffset MessageTimestamp,
+    string PayloadJson);
+
+/// <summary>An overlay event produced by mapping, before it has a sequence number.</summary>
+internal sealed record PreparedEvent(
+    string Id,
+    string NotificationMessageId,
+    string BroadcasterUserId,
+    string Type,
+    bool IsTest,
+    DateTimeOffset TimeStamp,
+    JsonElement Data);

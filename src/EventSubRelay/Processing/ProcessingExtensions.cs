@@ -1,0 +1,22 @@
+using EventSubRelay.Events;
+
+namespace EventSubRelay.Processing;
+
+internal static class ProcessingExtensions
+{
+    public static void AddProcessing(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<NotificationQueue>();
+        builder.Services.AddSingleton<NotificationStore>();
+        builder.Services.AddSingleton<DeliveryQueue>();
+        builder.Services.AddSingleton<IOverlayEventMapper, RawEventMapper>();
+
+        // Hosted services stop in reverse order: ingest drains and completes the delivery queue, then delivery drains it.
+        builder.Services.AddHostedService<DeliveryWorker>();
+        builder.Services.AddHostedService<IngestWorker>();
+        builder.Services.AddSingleton<RetentionService>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<RetentionService>());
+    }
+}

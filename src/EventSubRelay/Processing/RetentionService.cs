@@ -1,0 +1,56 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace EventSubRelay.Processing;
+
+internal sealed class StorageOptions
+{
+    public const string Section = "Storage";
+
+    /// <summary>Stored notifications and overlay events older than this are deleted.</summary>
+    [Range(1, 3650)]
+    public int RetentionDays { get; set; } = 7;
+
+    /// <summary>How often the retention job runs.</summary>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromHours(1);
+}
+
+/// <summary>Deletes stored notifications and overlay events past the retention period.</summary>
+internal sealed class RetentionService(NpgsqlDataSource dataSource, IOptions<StorageOptions> options, TimeProvider time, ILogger<RetentionService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.RetentionInterval, time);
+        do
+        {
+            try
+            {
+                await DeleteExpiredAsync(stoppingToken);
+            }
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogError(exception, "The retention job failed; it runs again in {Interval}", options.Value.RetentionInterval);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    /// <summary>Deletes what is older than the retention period; undelivered notifications are kept.</summary>
+    public async Task<(int Notifications, int Events)> DeleteExpiredAsync(CancellationToken cancellationToken)
+    {
+        var cutoff = time.GetUtcNow().AddDays(-options.Value.RetentionDays).ToUniversalTime();
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM notifications WHERE received_at < $1 AND delivered_at IS NOT NULL") { Parameters = { new() { Value = cutoff } } });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM overlay_events WHERE time_stamp < $1") { Parameters = { new() { Value = cutoff } } });
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+        var notifications = batch.BatchCommands[0].RecordsAffected;
+        var events = batch.BatchCommands[1].RecordsAffected;
+        if (notifications + events > 0)
+        {
+            logger.LogInformation("Retention deleted {Notifications} notifications and {Events} overlay events older than {Cutoff}", notifications, events, cutoff);
+        }
+
+        return (notifications, events);
+    }
+}

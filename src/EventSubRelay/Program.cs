@@ -1,0 +1,69 @@
+using EventSubRelay.Commands;
+using EventSubRelay.Data;
+using EventSubRelay.Operations;
+using EventSubRelay.Overlay;
+using EventSubRelay.Processing;
+using EventSubRelay.Webhooks;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+var command = RelayCommand.Parse(args);
+var builder = WebApplication.CreateBuilder(command is null ? args : []);
+
+// Logging: Serilog, JSON outside Development
+builder.AddRelayLogging();
+
+// PostgreSQL: configured, or a local server in Development
+builder.AddDatabase();
+
+// Ingest: POST /eventsub, the bounded queue, group commit and delivery
+builder.AddWebhooks();
+builder.AddProcessing();
+
+// Overlays: token authentication and the SignalR hub
+builder.AddOverlay();
+
+// Operations: health checks and metrics
+builder.AddRelayOperations();
+builder.Services.AddProblemDetails();
+builder.Services.AddSingleton(TimeProvider.System);
+
+var app = builder.Build();
+try
+{
+    // Fail here, with a clear message, if there is no database to use.
+    app.Services.GetRequiredService<NpgsqlDataSource>();
+
+    if (command is not null)
+    {
+        return await command.RunAsync(app, Console.Out, Console.Error);
+    }
+
+    await app.MigrateIfConfiguredAsync();
+
+    app.UseExceptionHandler();
+    app.UseStatusCodePages();
+    app.UseRelayRequestLogging();
+    app.UseAuthentication();
+    app.UseAuthorization();
+
+    app.MapEventSubWebhook();
+    app.MapOverlay();
+    app.MapRelayOperations();
+
+    await app.RunAsync();
+    return 0;
+}
+catch (StartupConfigurationException exception)
+{
+    await Console.Error.WriteLineAsync($"EventSubRelay cannot start: {exception.Message}");
+    return 1;
+}
+catch (OptionsValidationException exception)
+{
+    await Console.Error.WriteLineAsync($"EventSubRelay cannot start, the configuration is invalid: {string.Join(" ", exception.Failures)}");
+    return 1;
+}
+
+/// <summary>The entry point, visible to the test host.</summary>
+public partial class Program;

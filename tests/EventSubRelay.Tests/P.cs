@@ -1,0 +1,1 @@
+namespace EventSubRelay.Tests; public class P{}
