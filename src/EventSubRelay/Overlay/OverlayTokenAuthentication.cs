@@ -40,7 +40,7 @@ internal sealed class OverlayTokenAuthentication(
                 new Claim(TokenIdClaim, token.Id.ToString()),
                 new Claim(TokenNameClaim, token.Name),
             ],
-            Scheme);
+            SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
     }
 
