@@ -1,1 +1,0 @@
-namespace EventSubRelay.Tests; public class P{}
