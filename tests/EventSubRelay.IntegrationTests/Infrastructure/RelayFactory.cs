@@ -16,9 +16,11 @@ namespace EventSubRelay.IntegrationTests.Infrastructure;
 public sealed class RelayFactory : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
+    private readonly Action<IServiceCollection>? _services;
 
-    private RelayFactory(string connectionString, IDictionary<string, string?>? settings)
+    private RelayFactory(string connectionString, IDictionary<string, string?>? settings, Action<IServiceCollection>? services)
     {
+        _services = services;
         _settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Postgres"] = connectionString,
@@ -42,11 +44,19 @@ public sealed class RelayFactory : WebApplicationFactory<Program>
     public Uri BaseAddress => new(Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
 
     /// <summary>Starts a relay on a new database of the shared test server.</summary>
-    public static async Task<RelayFactory> StartAsync(IDictionary<string, string?>? settings = null, PostgresServer? server = null, string? connectionString = null)
+    public static async Task<RelayFactory> StartAsync(
+        IDictionary<string, string?>? settings = null,
+        PostgresServer? server = null,
+        string? connectionString = null,
+        Action<IServiceCollection>? services = null)
     {
-        server ??= await PostgresServer.Shared;
-        connectionString ??= await server.CreateDatabaseAsync();
-        var factory = new RelayFactory(connectionString, settings);
+        if (connectionString is null)
+        {
+            server ??= await PostgresServer.Shared;
+            connectionString = await server.CreateDatabaseAsync();
+        }
+
+        var factory = new RelayFactory(connectionString, settings, services);
         factory.StartServer();
         return factory;
     }
@@ -59,10 +69,24 @@ public sealed class RelayFactory : WebApplicationFactory<Program>
             builder.UseSetting(key, value);
         }
 
-        builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
+        builder.ConfigureServices(services =>
+        {
+            services.AddSingleton<ILogEventSink>(Logs);
+            _services?.Invoke(services);
+        });
     }
 
     public HttpClient CreateRelayClient() => new() { BaseAddress = BaseAddress };
+
+    /// <summary>Sends a signed notification for the broadcaster and returns its message id once it is acknowledged.</summary>
+    public async Task<string> SendNotificationAsync(string broadcasterUserId, string type = "channel.follow", string version = "2")
+    {
+        using var client = CreateRelayClient();
+        var messageId = TwitchWebhook.NewMessageId();
+        using var response = await client.SendAsync(TwitchWebhook.Request(TwitchWebhook.NotificationBody(broadcasterUserId, type, version), messageId: messageId));
+        response.StatusCode.Should().Be(System.Net.HttpStatusCode.NoContent);
+        return messageId;
+    }
 
     public async Task<string> CreateOverlayTokenAsync(string broadcasterUserId, string name = "test")
     {
@@ -104,6 +128,8 @@ public sealed class OverlayClient : IAsyncDisposable
     public ConcurrentQueue<OverlayEnvelope> All { get; } = new();
 
     public Task<string[]> SubscribeAsync(params string[] types) => Connection.InvokeAsync<string[]>("Subscribe", types);
+
+    public Task<string[]> UnsubscribeAsync(params string[] types) => Connection.InvokeAsync<string[]>("Unsubscribe", types);
 
     /// <summary>The next envelope, or an exception if none arrives in time.</summary>
     public async Task<OverlayEnvelope> NextAsync(TimeSpan? timeout = null)

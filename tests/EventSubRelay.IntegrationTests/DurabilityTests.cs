@@ -1,0 +1,139 @@
+using System.Net;
+using EventSubRelay.IntegrationTests.Infrastructure;
+using Npgsql;
+
+namespace EventSubRelay.IntegrationTests;
+
+/// <summary>What happens when the database is away, busy, or the relay restarts.</summary>
+public sealed class DurabilityTests
+{
+    [Fact]
+    public async Task Database_outage_answers_503_with_retry_after_and_recovers_when_it_returns()
+    {
+        await using var server = await PostgresServer.StartNewAsync();
+        await using var factory = await RelayFactory.StartAsync(server: server);
+        using var client = factory.CreateRelayClient();
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        await using var overlay = await factory.ConnectOverlayAsync(await factory.CreateOverlayTokenAsync(broadcaster));
+        await overlay.SubscribeAsync("*");
+
+        await server.StopAsync();
+        var body = TwitchWebhook.NotificationBody(broadcaster);
+        var messageId = TwitchWebhook.NewMessageId();
+        using var during = await client.SendAsync(TwitchWebhook.Request(body, messageId: messageId));
+        using var readyDuring = await client.GetAsync("/readyz");
+        using var liveDuring = await client.GetAsync("/healthz");
+
+        during.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        during.Headers.RetryAfter.Should().NotBeNull();
+        during.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        readyDuring.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+        liveDuring.StatusCode.Should().Be(HttpStatusCode.OK);
+
+        await server.StartAsync();
+        // Twitch retries the same message; the first retry after the database is back succeeds.
+        using var retry = await client.SendAsync(TwitchWebhook.Request(body, messageId: messageId));
+        using var readyAfter = await client.GetAsync("/readyz");
+
+        retry.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        readyAfter.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await overlay.NextAsync()).Id.Should().Be(messageId);
+    }
+
+    [Fact]
+    public async Task Notifications_stored_but_not_delivered_before_a_restart_are_delivered_first()
+    {
+        var connectionString = await (await PostgresServer.Shared).CreateDatabaseAsync();
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        string token;
+        await using (var before = await RelayFactory.StartAsync(connectionString: connectionString))
+        {
+            token = await before.CreateOverlayTokenAsync(broadcaster);
+        }
+
+        // As if the relay died right after the commit, before fan-out.
+        var stranded = TwitchWebhook.NewMessageId();
+        await Database.ExecuteAsync(connectionString, """
+            INSERT INTO notifications (message_id, subscription_id, subscription_type, subscription_version, broadcaster_user_id,
+                                       message_timestamp, received_at, retry_count, payload)
+            VALUES (@id, 'sub', 'channel.follow', '2', @broadcaster, now(), now(), 0, @payload::jsonb)
+            """, ("id", stranded), ("broadcaster", broadcaster), ("payload", TwitchWebhook.NotificationBody(broadcaster)));
+
+        await using var after = await RelayFactory.StartAsync(connectionString: connectionString);
+        await using var overlay = await after.ConnectOverlayAsync(token, afterSeq: 0);
+        await overlay.SubscribeAsync("*");
+
+        (await overlay.NextAsync()).Id.Should().Be(stranded);
+        (await Database.CountAsync(connectionString, "SELECT count(*) FROM notifications WHERE delivered_at IS NULL")).Should().Be(0);
+        (await Database.CountAsync(connectionString, "SELECT count(*) FROM overlay_events WHERE id = @id", ("id", stranded))).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Full_queue_answers_503_and_every_acknowledged_notification_is_stored()
+    {
+        await using var factory = await RelayFactory.StartAsync(new Dictionary<string, string?> { ["Queue:Capacity"] = "1" });
+        using var client = factory.CreateRelayClient();
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+
+        // Hold the table so the worker's commit waits: the queue behind it fills up.
+        await using var blocker = new NpgsqlConnection(factory.ConnectionString);
+        await blocker.OpenAsync();
+        await using var transaction = await blocker.BeginTransactionAsync();
+        await new NpgsqlCommand("LOCK TABLE notifications IN ACCESS EXCLUSIVE MODE", blocker, transaction).ExecuteNonQueryAsync();
+
+        var ids = Enumerable.Range(0, 6).Select(_ => TwitchWebhook.NewMessageId()).ToList();
+        var sends = ids.Select(id => client.SendAsync(TwitchWebhook.Request(TwitchWebhook.NotificationBody(broadcaster), messageId: id))).ToList();
+        // One batch waits in the worker and one request in the queue; the rest are refused at once.
+        var waiting = sends.ToList();
+        var rejected = new List<HttpResponseMessage>();
+        while (rejected.Count < 3)
+        {
+            var done = await Task.WhenAny(waiting);
+            waiting.Remove(done);
+            rejected.Add(await done);
+        }
+
+        await transaction.RollbackAsync();
+        var responses = await Task.WhenAll(sends);
+
+        rejected.Should().OnlyContain(r => r.StatusCode == HttpStatusCode.ServiceUnavailable && r.Headers.RetryAfter != null);
+        var acknowledged = ids.Where((_, i) => responses[i].StatusCode == HttpStatusCode.NoContent).ToList();
+        acknowledged.Should().NotBeEmpty();
+        responses.Should().OnlyContain(r => r.StatusCode == HttpStatusCode.NoContent || r.StatusCode == HttpStatusCode.ServiceUnavailable);
+        (await Database.CountAsync(factory.ConnectionString, "SELECT count(*) FROM notifications WHERE message_id = ANY(@ids)", ("ids", acknowledged.ToArray())))
+            .Should().Be(acknowledged.Count);
+    }
+
+    [Fact]
+    public async Task Graceful_shutdown_stores_every_notification_it_acknowledged()
+    {
+        var connectionString = await (await PostgresServer.Shared).CreateDatabaseAsync();
+        var factory = await RelayFactory.StartAsync(connectionString: connectionString);
+        using var client = factory.CreateRelayClient();
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        var ids = Enumerable.Range(0, 200).Select(_ => TwitchWebhook.NewMessageId()).ToList();
+
+        var sends = ids.Select(async id =>
+        {
+            try
+            {
+                using var response = await client.SendAsync(TwitchWebhook.Request(TwitchWebhook.NotificationBody(broadcaster), messageId: id));
+                return (Id: id, Status: response.StatusCode);
+            }
+            catch (HttpRequestException)
+            {
+                return (Id: id, Status: (HttpStatusCode)0);
+            }
+        }).ToList();
+        await Task.WhenAny(sends);
+        await factory.DisposeAsync();
+        var results = await Task.WhenAll(sends);
+
+        var acknowledged = results.Where(r => r.Status == HttpStatusCode.NoContent).Select(r => r.Id).ToArray();
+        acknowledged.Should().NotBeEmpty();
+        (await Database.CountAsync(connectionString, "SELECT count(*) FROM notifications WHERE message_id = ANY(@ids)", ("ids", acknowledged)))
+            .Should().Be(acknowledged.Length);
+        (await Database.CountAsync(connectionString, "SELECT count(*) FROM notifications WHERE message_id = ANY(@ids) AND delivered_at IS NULL", ("ids", acknowledged)))
+            .Should().Be(0, "shutdown finishes delivery of what it committed");
+    }
+}

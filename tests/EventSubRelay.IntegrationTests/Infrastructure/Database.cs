@@ -1,0 +1,36 @@
+using Npgsql;
+
+namespace EventSubRelay.IntegrationTests.Infrastructure;
+
+/// <summary>Direct SQL against a relay's database, to check or arrange what is stored.</summary>
+public static class Database
+{
+    public static async Task<T> ScalarAsync<T>(string connectionString, string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    public static Task<long> CountAsync(string connectionString, string sql, params (string Name, object Value)[] parameters) =>
+        ScalarAsync<long>(connectionString, sql, parameters);
+
+    public static async Task ExecuteAsync(string connectionString, string sql, params (string Name, object Value)[] parameters)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        await command.ExecuteNonQueryAsync();
+    }
+}

@@ -1,0 +1,184 @@
+using System.Net;
+using EventSubRelay.IntegrationTests.Infrastructure;
+using EventSubRelay.Overlay;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EventSubRelay.IntegrationTests;
+
+public sealed class OverlayHubTests(OverlayHubTests.Relay relay) : IClassFixture<OverlayHubTests.Relay>
+{
+    public sealed class Relay : IAsyncLifetime
+    {
+        public RelayFactory Factory { get; private set; } = null!;
+
+        public async Task InitializeAsync() => Factory = await RelayFactory.StartAsync();
+
+        public async Task DisposeAsync() => await Factory.DisposeAsync();
+    }
+
+    private RelayFactory Factory => relay.Factory;
+
+    [Fact]
+    public async Task Client_only_receives_events_of_its_own_broadcaster()
+    {
+        var mine = TwitchWebhook.NewBroadcasterId();
+        var other = TwitchWebhook.NewBroadcasterId();
+        await using var overlay = await Factory.ConnectOverlayAsync(await Factory.CreateOverlayTokenAsync(mine));
+        await overlay.SubscribeAsync("*");
+
+        await Factory.SendNotificationAsync(other);
+        await Factory.SendNotificationAsync(other, "channel.cheer", "1");
+        var marker = await Factory.SendNotificationAsync(mine);
+
+        (await overlay.ReceivedBeforeAsync(marker)).Should().BeEmpty();
+        overlay.All.Should().OnlyContain(e => e.BroadcasterUserId == mine);
+    }
+
+    [Fact]
+    public async Task Nothing_is_sent_before_a_subscription()
+    {
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        await using var overlay = await Factory.ConnectOverlayAsync(await Factory.CreateOverlayTokenAsync(broadcaster));
+        var early = await Factory.SendNotificationAsync(broadcaster);
+
+        await overlay.SubscribeAsync("channel.follow");
+        var marker = await Factory.SendNotificationAsync(broadcaster);
+
+        (await overlay.ReceivedBeforeAsync(marker)).Should().BeEmpty();
+        overlay.All.Should().NotContain(e => e.Id == early);
+    }
+
+    [Fact]
+    public async Task Client_receives_only_the_types_it_subscribed_to()
+    {
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        await using var overlay = await Factory.ConnectOverlayAsync(await Factory.CreateOverlayTokenAsync(broadcaster));
+
+        var accepted = await overlay.SubscribeAsync("channel.follow", "channel.raid", "channel.follow");
+        var cheer = await Factory.SendNotificationAsync(broadcaster, "channel.cheer", "1");
+        var follow = await Factory.SendNotificationAsync(broadcaster);
+        await overlay.UnsubscribeAsync("channel.follow");
+        var unwantedFollow = await Factory.SendNotificationAsync(broadcaster);
+        var marker = await Factory.SendNotificationAsync(broadcaster, "channel.raid", "1");
+
+        accepted.Should().Equal("channel.follow", "channel.raid");
+        var received = await overlay.ReceivedBeforeAsync(marker);
+        received.Select(e => e.Id).Should().Equal(follow);
+        overlay.All.Select(e => e.Id).Should().NotContain([cheer, unwantedFollow]);
+    }
+
+    [Fact]
+    public async Task Subscribing_to_all_and_to_a_type_delivers_each_event_once()
+    {
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        await using var overlay = await Factory.ConnectOverlayAsync(await Factory.CreateOverlayTokenAsync(broadcaster));
+        await overlay.SubscribeAsync("channel.follow");
+        await overlay.SubscribeAsync("*");
+        await overlay.SubscribeAsync("channel.follow", "channel.cheer");
+
+        var follow = await Factory.SendNotificationAsync(broadcaster);
+        await overlay.UnsubscribeAsync("*");
+        var followAfterLeavingAll = await Factory.SendNotificationAsync(broadcaster);
+        var marker = await Factory.SendNotificationAsync(broadcaster, "channel.cheer", "1");
+
+        (await overlay.ReceivedBeforeAsync(marker)).Select(e => e.Id).Should().Equal(follow, followAfterLeavingAll);
+    }
+
+    [Fact]
+    public async Task Subscribe_rejects_empty_or_malformed_type_lists()
+    {
+        await using var overlay = await Factory.ConnectOverlayAsync(await Factory.CreateOverlayTokenAsync(TwitchWebhook.NewBroadcasterId()));
+
+        await overlay.Invoking(o => o.SubscribeAsync()).Should().ThrowAsync<HubException>();
+        await overlay.Invoking(o => o.SubscribeAsync("")).Should().ThrowAsync<HubException>();
+        await overlay.Invoking(o => o.SubscribeAsync(new string('x', 101))).Should().ThrowAsync<HubException>();
+    }
+
+    [Fact]
+    public async Task Reconnecting_client_with_afterSeq_receives_what_it_missed_in_order_then_live_events()
+    {
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        var token = await Factory.CreateOverlayTokenAsync(broadcaster);
+        long lastSeen;
+        await using (var first = await Factory.ConnectOverlayAsync(token))
+        {
+            await first.SubscribeAsync("*");
+            await Factory.SendNotificationAsync(broadcaster);
+            lastSeen = (await first.NextAsync()).Seq;
+        }
+
+        var missed = new List<string>();
+        for (var i = 0; i < 3; i++)
+        {
+            missed.Add(await Factory.SendNotificationAsync(broadcaster));
+        }
+
+        await using var second = await Factory.ConnectOverlayAsync(token, afterSeq: lastSeen);
+        await second.SubscribeAsync("*");
+        var live = await Factory.SendNotificationAsync(broadcaster);
+
+        var received = await second.WaitForAsync(4);
+        received.Select(e => e.Id).Should().Equal([.. missed, live]);
+        received.Select(e => e.Seq).Should().BeInAscendingOrder();
+    }
+
+    [Fact]
+    public async Task Resume_replays_only_subscribed_types_and_never_repeats_live_events()
+    {
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        await using var overlay = await Factory.ConnectOverlayAsync(await Factory.CreateOverlayTokenAsync(broadcaster));
+        var missedFollow = await Factory.SendNotificationAsync(broadcaster);
+        var missedCheer = await Factory.SendNotificationAsync(broadcaster, "channel.cheer", "1");
+
+        await overlay.SubscribeAsync("channel.follow");
+        var liveFollow = await Factory.SendNotificationAsync(broadcaster);
+        await overlay.NextAsync();
+        var result = await overlay.Connection.InvokeAsync<ResumeResult>("Resume", 0L);
+        var marker = await Factory.SendNotificationAsync(broadcaster);
+
+        result.Replayed.Should().Be(1);
+        var received = await overlay.ReceivedBeforeAsync(marker);
+        received.Select(e => e.Id).Should().Equal(liveFollow, missedFollow);
+        received.Should().NotContain(e => e.Id == missedCheer);
+    }
+
+    [Fact]
+    public async Task Negotiate_without_a_valid_token_is_refused_with_401()
+    {
+        using var client = Factory.CreateRelayClient();
+        var revoked = await Factory.CreateOverlayTokenAsync(TwitchWebhook.NewBroadcasterId());
+        await using (var scope = Factory.Services.CreateAsyncScope())
+        {
+            var tokens = scope.ServiceProvider.GetRequiredService<OverlayTokens>();
+            var all = await tokens.ListAsync(null, CancellationToken.None);
+            await tokens.RevokeAsync(all.OrderBy(t => t.CreatedAt).Last().Id, CancellationToken.None);
+        }
+
+        foreach (var query in new[] { "", "?access_token=", "?access_token=esr_not-a-real-token", "?access_token=" + revoked })
+        {
+            using var response = await client.PostAsync(OverlayExtensions.HubPath + "/negotiate" + query + (query.Length == 0 ? "?" : "&") + "negotiateVersion=1", null);
+            response.StatusCode.Should().Be(HttpStatusCode.Unauthorized, $"the query was '{query}'");
+        }
+
+        await using var connection = new HubConnectionBuilder()
+            .WithUrl(new Uri(Factory.BaseAddress, OverlayExtensions.HubPath), o => o.AccessTokenProvider = () => Task.FromResult<string?>("esr_wrong"))
+            .Build();
+        var start = () => connection.StartAsync();
+        (await start.Should().ThrowAsync<HttpRequestException>()).Which.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Token_in_the_authorization_header_is_accepted()
+    {
+        using var client = Factory.CreateRelayClient();
+        var token = await Factory.CreateOverlayTokenAsync(TwitchWebhook.NewBroadcasterId());
+        using var request = new HttpRequestMessage(HttpMethod.Post, OverlayExtensions.HubPath + "/negotiate?negotiateVersion=1");
+        request.Headers.Authorization = new("Bearer", token);
+
+        using var response = await client.SendAsync(request);
+
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+}
