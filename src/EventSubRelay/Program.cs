@@ -49,6 +49,7 @@ try
 
     app.MapEventSubWebhook();
     app.MapOverlay();
+    app.MapOverlayStatus();
     app.MapRelayOperations();
 
     await app.RunAsync();

@@ -16,6 +16,7 @@ internal sealed record RelayCommand(string Name, IReadOnlyList<string> Arguments
           EventSubRelay overlay-token create --broadcaster <user id> [--name <label>]
           EventSubRelay overlay-token list [--broadcaster <user id>]
           EventSubRelay overlay-token revoke <token id>
+          EventSubRelay overlay-token rotate <token id>       replace a token by a new one with the same name
           EventSubRelay add-migration <Name>              (developers) write a new EF Core migration to src/EventSubRelay/Data/Migrations
         """;
 
@@ -92,6 +93,18 @@ internal sealed record RelayCommand(string Name, IReadOnlyList<string> Arguments
                 if (await tokens.RevokeAsync(id, cancellationToken))
                 {
                     await output.WriteLineAsync($"Revoked overlay token {id}.");
+                    return 0;
+                }
+
+                await error.WriteLineAsync($"No active overlay token {id}.");
+                return 1;
+
+            case "rotate" when Arguments.Count == 2 && Guid.TryParse(Arguments[1], out var id):
+                if (await tokens.RotateAsync(id, cancellationToken) is { } rotated)
+                {
+                    await output.WriteLineAsync($"Revoked overlay token {id} and created {rotated.Token.Id} ({rotated.Token.Name}) for broadcaster {rotated.Token.BroadcasterUserId}.");
+                    await output.WriteLineAsync("The new token is shown only this once:");
+                    await output.WriteLineAsync(rotated.Secret);
                     return 0;
                 }
 

@@ -1,3 +1,4 @@
+using MessagePack.Resolvers;
 using Microsoft.AspNetCore.Authentication;
 
 namespace EventSubRelay.Overlay;
@@ -11,10 +12,22 @@ internal static class OverlayExtensions
         builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, OverlayTokenAuthentication>(OverlayTokenAuthentication.SchemeName, null);
         builder.Services.AddAuthorization();
-        builder.Services.AddSignalR();
+        builder.Services.AddOptions<OverlayOptions>().BindConfiguration(OverlayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        var signalR = builder.Services.AddSignalR()
+            .AddMessagePackProtocol(options => options.SerializerOptions = options.SerializerOptions.WithResolver(
+                CompositeResolver.Create([JsonElementMessagePackFormatter.Instance], [ContractlessStandardResolver.Instance])));
+
+        // Several instances share groups through Redis; without it the relay runs alone.
+        if (builder.Configuration["SignalR:Redis"] is { Length: > 0 } redis)
+        {
+            signalR.AddStackExchangeRedis(redis, options => options.Configuration.ChannelPrefix = StackExchange.Redis.RedisChannel.Literal("eventsubrelay"));
+        }
         builder.Services.AddScoped<OverlayTokens>();
         builder.Services.AddSingleton<OverlayFanOut>();
         builder.Services.AddSingleton<OverlayReplay>();
+        builder.Services.AddSingleton<OverlayConnections>();
+        builder.Services.AddSingleton<InvalidTokenLimiter>();
+        builder.Services.AddHostedService<RevokedTokenWatcher>();
     }
 
     public static void MapOverlay(this IEndpointRouteBuilder endpoints) =>

@@ -8,21 +8,33 @@ namespace EventSubRelay.Overlay;
 /// ever events of the broadcaster its token belongs to.
 /// </summary>
 [Authorize(AuthenticationSchemes = OverlayTokenAuthentication.SchemeName)]
-internal sealed class OverlayHub(OverlayFanOut fanOut, OverlayReplay replay) : Hub
+internal sealed class OverlayHub(OverlayFanOut fanOut, OverlayReplay replay, OverlayConnections connections, TimeProvider time) : Hub
 {
     private const int MaxTypes = 200;
     private const int MaxTypeLength = 100;
+    private const int MaxRecentEvents = 100;
 
     public override Task OnConnectedAsync()
     {
-        var state = new ConnectionSubscriptions();
+        var state = new ConnectionSubscriptions
+        {
+            TokenName = Context.User!.FindFirst(OverlayTokenAuthentication.TokenNameClaim)!.Value,
+            ConnectedAt = time.GetUtcNow(),
+        };
         if (long.TryParse(Context.GetHttpContext()?.Request.Query["afterSeq"], out var afterSeq) && afterSeq >= 0)
         {
             state.PendingResumeAfter = afterSeq;
         }
 
         Context.Items[typeof(ConnectionSubscriptions)] = state;
+        connections.Add(Context);
         return base.OnConnectedAsync();
+    }
+
+    public override Task OnDisconnectedAsync(Exception? exception)
+    {
+        connections.Remove(Context.ConnectionId);
+        return base.OnDisconnectedAsync(exception);
     }
 
     /// <summary>Subscribes to event types (<c>"*"</c> = all); returns the accepted list.</summary>
@@ -38,14 +50,15 @@ internal sealed class OverlayHub(OverlayFanOut fanOut, OverlayReplay replay) : H
                 {
                     await JoinAsync(state, broadcaster, type);
                 }
+
+                // Replayed inside the same pause, so every missed event arrives before any live one.
+                if (state.PendingResumeAfter is { } afterSeq)
+                {
+                    state.PendingResumeAfter = null;
+                    await SendMissedAsync(state, broadcaster, afterSeq);
+                }
             },
             Context.ConnectionAborted);
-
-        if (state.PendingResumeAfter is { } afterSeq)
-        {
-            state.PendingResumeAfter = null;
-            await replay.SendMissedAsync(Clients.Caller, broadcaster, afterSeq, state.Snapshot(), Context.ConnectionAborted);
-        }
 
         return accepted;
     }
@@ -72,7 +85,10 @@ internal sealed class OverlayHub(OverlayFanOut fanOut, OverlayReplay replay) : H
         return [.. removed];
     }
 
-    /// <summary>Sends, in order, the events of the current subscriptions with a sequence number above <paramref name="afterSeq"/> that this connection has not received.</summary>
+    /// <summary>
+    /// Sends, in order, the events of the current subscriptions with a sequence number above
+    /// <paramref name="afterSeq"/> that this connection has not received, within the replay limits.
+    /// </summary>
     public async Task<ResumeResult> Resume(long afterSeq)
     {
         var state = State;
@@ -80,11 +96,49 @@ internal sealed class OverlayHub(OverlayFanOut fanOut, OverlayReplay replay) : H
         {
             // Nothing subscribed yet: the replay happens with the first subscription.
             state.PendingResumeAfter = afterSeq;
-            return new ResumeResult(0);
+            return new ResumeResult(0, 0);
         }
 
-        var sent = await replay.SendMissedAsync(Clients.Caller, Broadcaster, afterSeq, state.Snapshot(), Context.ConnectionAborted);
-        return new ResumeResult(sent);
+        var result = new ResumeResult(0, 0);
+        await fanOut.ChangeMembershipAsync(async () => result = await SendMissedAsync(state, Broadcaster, afterSeq), Context.ConnectionAborted);
+        return result;
+    }
+
+    /// <summary>The broadcaster's most recent events (at most 100), oldest first, for event-list widgets.</summary>
+    public async Task<IReadOnlyList<OverlayEnvelope>> GetRecentEvents(int count, string[]? types)
+    {
+        if (count is < 1 or > MaxRecentEvents)
+        {
+            throw new HubException($"count must be between 1 and {MaxRecentEvents}.");
+        }
+
+        var filter = types is { Length: > 0 } && !types.Contains(OverlayGroups.AllTypes) ? Accept(types) : null;
+        return await replay.RecentAsync(Broadcaster, count, filter, Context.ConnectionAborted);
+    }
+
+    /// <summary>Tells the relay an alert has been shown.</summary>
+    public void Ack(string id)
+    {
+        if (string.IsNullOrEmpty(id) || id.Length > 200)
+        {
+            throw new HubException("Ack takes the id of an event this connection received.");
+        }
+
+        State.LastAck = (id, time.GetUtcNow());
+    }
+
+    private async Task<ResumeResult> SendMissedAsync(ConnectionSubscriptions state, string broadcaster, long afterSeq)
+    {
+        var (missed, skipped) = await replay.MissedAsync(broadcaster, afterSeq, state.Snapshot(), Context.ConnectionAborted);
+        // A client too slow to take its replay must not hold up everyone else's live events.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(Context.ConnectionAborted);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        foreach (var envelope in missed)
+        {
+            await Clients.Caller.SendAsync(OverlayClientMethods.Event, envelope, timeout.Token);
+        }
+
+        return new ResumeResult(missed.Count, skipped);
     }
 
     private ConnectionSubscriptions State => (ConnectionSubscriptions)Context.Items[typeof(ConnectionSubscriptions)]!;
@@ -172,8 +226,8 @@ internal sealed class OverlayHub(OverlayFanOut fanOut, OverlayReplay replay) : H
     }
 }
 
-/// <summary>The answer to <c>Resume</c>: how many missed events were sent.</summary>
-public sealed record ResumeResult(int Replayed);
+/// <summary>The answer to <c>Resume</c>: how many missed events were sent, and how many the replay limits left out.</summary>
+public sealed record ResumeResult(int Replayed, int Skipped);
 
 /// <summary>
 /// One connection's subscriptions. Each remembers the last sequence number sent before it began,
@@ -181,6 +235,9 @@ public sealed record ResumeResult(int Replayed);
 /// </summary>
 internal sealed class ConnectionSubscriptions
 {
+    public string TokenName { get; init; } = "";
+    public DateTimeOffset ConnectedAt { get; init; }
+    public (string Id, DateTimeOffset At)? LastAck { get; set; }
     public long? All { get; set; }
     public Dictionary<string, long> Types { get; } = new(StringComparer.Ordinal);
     public long? PendingResumeAfter { get; set; }

@@ -13,12 +13,14 @@ internal sealed class OverlayTokenAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    OverlayTokens tokens) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
+    OverlayTokens tokens,
+    InvalidTokenLimiter limiter) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "OverlayToken";
     public const string BroadcasterClaim = "broadcaster_user_id";
     public const string TokenIdClaim = "overlay_token_id";
     public const string TokenNameClaim = "overlay_token_name";
+    private const string RateLimitedKey = "OverlayTokenRateLimited";
 
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
@@ -28,9 +30,17 @@ internal sealed class OverlayTokenAuthentication(
             return AuthenticateResult.NoResult();
         }
 
+        var address = Context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (limiter.IsBlocked(address))
+        {
+            Context.Items[RateLimitedKey] = true;
+            return AuthenticateResult.Fail("Too many invalid overlay tokens from this address.");
+        }
+
         var token = await tokens.FindActiveAsync(presented, Context.RequestAborted);
         if (token is null)
         {
+            limiter.RecordFailure(address);
             return AuthenticateResult.Fail("Invalid or revoked overlay token.");
         }
 
@@ -42,6 +52,18 @@ internal sealed class OverlayTokenAuthentication(
             ],
             SchemeName);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName));
+    }
+
+    protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+    {
+        if (Context.Items.ContainsKey(RateLimitedKey))
+        {
+            Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            Response.Headers.RetryAfter = "60";
+            return Task.CompletedTask;
+        }
+
+        return base.HandleChallengeAsync(properties);
     }
 
     private string? PresentedToken()

@@ -42,6 +42,18 @@ internal sealed class OverlayTokens(RelayDbContext db, TimeProvider time)
         return updated == 1;
     }
 
+    /// <summary>Replaces an active token with a new one of the same name and broadcaster; null when there is no such active token.</summary>
+    public async Task<(OverlayToken Token, string Secret)?> RotateAsync(Guid id, CancellationToken cancellationToken)
+    {
+        var old = await db.OverlayTokens.AsNoTracking().FirstOrDefaultAsync(t => t.Id == id && t.RevokedAt == null, cancellationToken);
+        if (old is null || !await RevokeAsync(id, cancellationToken))
+        {
+            return null;
+        }
+
+        return await CreateAsync(old.BroadcasterUserId, old.Name, cancellationToken);
+    }
+
     /// <summary>The active token with this secret, or null.</summary>
     public Task<OverlayToken?> FindActiveAsync(string secret, CancellationToken cancellationToken)
     {

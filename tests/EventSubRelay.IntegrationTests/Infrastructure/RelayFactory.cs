@@ -96,12 +96,18 @@ public sealed class RelayFactory : WebApplicationFactory<Program>
     }
 
     /// <summary>A started SignalR client for the overlay hub that records the events it receives.</summary>
-    public async Task<OverlayClient> ConnectOverlayAsync(string token, long? afterSeq = null)
+    public async Task<OverlayClient> ConnectOverlayAsync(string token, long? afterSeq = null, bool messagePack = false)
     {
         var url = new Uri(BaseAddress, OverlayExtensions.HubPath + (afterSeq is { } seq ? $"?afterSeq={seq}" : ""));
-        var connection = new HubConnectionBuilder()
-            .WithUrl(url, options => options.AccessTokenProvider = () => Task.FromResult<string?>(token))
-            .Build();
+        var builder = new HubConnectionBuilder()
+            .WithUrl(url, options => options.AccessTokenProvider = () => Task.FromResult<string?>(token));
+        if (messagePack)
+        {
+            builder.AddMessagePackProtocol(options => options.SerializerOptions = options.SerializerOptions.WithResolver(
+                MessagePack.Resolvers.CompositeResolver.Create([JsonElementMessagePackFormatter.Instance], [MessagePack.Resolvers.ContractlessStandardResolver.Instance])));
+        }
+
+        var connection = builder.Build();
         var client = new OverlayClient(connection);
         await connection.StartAsync();
         return client;

@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.SignalR;
+
+namespace EventSubRelay.Overlay;
+
+/// <summary>The overlay connections on this instance, so that revoking a token can end its live connections.</summary>
+internal sealed class OverlayConnections
+{
+    private readonly ConcurrentDictionary<string, HubCallerContext> _byConnection = new(StringComparer.Ordinal);
+
+    public void Add(HubCallerContext context) => _byConnection[context.ConnectionId] = context;
+
+    public void Remove(string connectionId) => _byConnection.TryRemove(connectionId, out _);
+
+    public IReadOnlyList<HubCallerContext> ForBroadcaster(string broadcasterUserId) =>
+        _byConnection.Values
+            .Where(c => c.User!.FindFirst(OverlayTokenAuthentication.BroadcasterClaim)!.Value == broadcasterUserId)
+            .ToList();
+
+    /// <summary>The token ids of the live connections.</summary>
+    public IReadOnlyCollection<Guid> TokenIds() =>
+        _byConnection.Values.Select(TokenId).Distinct().ToList();
+
+    /// <summary>Ends every connection made with one of these tokens; returns how many.</summary>
+    public int Abort(IReadOnlySet<Guid> tokenIds)
+    {
+        var aborted = 0;
+        foreach (var context in _byConnection.Values.Where(c => tokenIds.Contains(TokenId(c))))
+        {
+            context.Abort();
+            aborted++;
+        }
+
+        return aborted;
+    }
+
+    private static Guid TokenId(HubCallerContext context) =>
+        Guid.Parse(context.User!.FindFirst(OverlayTokenAuthentication.TokenIdClaim)!.Value);
+}
+
+/// <summary>
+/// Ends live connections whose token has been revoked. Tokens are checked against the database every
+/// few seconds, so a revocation made through any instance (or the command line) takes effect everywhere.
+/// </summary>
+internal sealed class RevokedTokenWatcher(
+    OverlayConnections connections,
+    Npgsql.NpgsqlDataSource dataSource,
+    TimeProvider time,
+    ILogger<RevokedTokenWatcher> logger) : BackgroundService
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            try
+            {
+                await DisconnectRevokedAsync(stoppingToken);
+            }
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(exception, "Could not check overlay tokens for revocation");
+            }
+        }
+    }
+
+    private async Task DisconnectRevokedAsync(CancellationToken cancellationToken)
+    {
+        var live = connections.TokenIds();
+        if (live.Count == 0)
+        {
+            return;
+        }
+
+        await using var command = dataSource.CreateCommand("SELECT id FROM overlay_tokens WHERE id = ANY(@ids) AND revoked_at IS NOT NULL");
+        command.Parameters.Add(new Npgsql.NpgsqlParameter<Guid[]>("ids", live.ToArray()));
+        var revoked = new HashSet<Guid>();
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                revoked.Add(reader.GetGuid(0));
+            }
+        }
+
+        if (revoked.Count > 0)
+        {
+            var aborted = connections.Abort(revoked);
+            logger.LogInformation("Disconnected {Count} overlay connections whose token was revoked", aborted);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace EventSubRelay.Overlay;
+
+internal sealed class OverlayOptions
+{
+    public const string Section = "Overlay";
+
+    /// <summary>A resuming client is sent missed events at most this old.</summary>
+    [Range(0, 24 * 60)]
+    public int ReplayWindowMinutes { get; set; } = 10;
+
+    /// <summary>A resuming client is sent at most this many missed events (the most recent ones).</summary>
+    [Range(0, 10_000)]
+    public int ReplayMaxEvents { get; set; } = 200;
+
+    /// <summary>Invalid overlay tokens one address may present per minute before it is refused with 429.</summary>
+    [Range(1, 10_000)]
+    public int InvalidTokenAttemptsPerMinute { get; set; } = 20;
+
+    /// <summary>
+    /// Shorter replay windows per event type, in minutes: a chat line from five minutes ago is noise on
+    /// stream, a sub alert is not. Types not listed use <see cref="ReplayWindowMinutes"/>.
+    /// </summary>
+    public Dictionary<string, int> ReplayFreshnessMinutes { get; set; } = new(StringComparer.Ordinal)
+    {
+        ["ChatMessage"] = 1,
+        ["FirstWord"] = 1,
+        ["Whisper"] = 1,
+        ["channel.chat.message"] = 1,
+        ["user.whisper.message"] = 1,
+    };
+}
