@@ -95,10 +95,20 @@ public sealed class RelayFactory : WebApplicationFactory<Program>
         return secret;
     }
 
-    /// <summary>A started SignalR client for the overlay hub that records the events it receives.</summary>
-    public async Task<OverlayClient> ConnectOverlayAsync(string token, long? afterSeq = null, bool messagePack = false)
+    /// <summary>A started SignalR client for this relay's overlay hub that records the events it receives.</summary>
+    public Task<OverlayClient> ConnectOverlayAsync(string token, long? afterSeq = null, bool messagePack = false) =>
+        OverlayClient.ConnectAsync(BaseAddress, token, afterSeq, messagePack);
+}
+
+/// <summary>An overlay connection and the envelopes it has received, in order.</summary>
+public sealed class OverlayClient : IAsyncDisposable
+{
+    private readonly Channel<OverlayEnvelope> _received = Channel.CreateUnbounded<OverlayEnvelope>();
+
+    /// <summary>A started SignalR client for the overlay hub of the relay at <paramref name="baseAddress"/>.</summary>
+    public static async Task<OverlayClient> ConnectAsync(Uri baseAddress, string token, long? afterSeq = null, bool messagePack = false)
     {
-        var url = new Uri(BaseAddress, OverlayExtensions.HubPath + (afterSeq is { } seq ? $"?afterSeq={seq}" : ""));
+        var url = new Uri(baseAddress, OverlayExtensions.HubPath + (afterSeq is { } seq ? $"?afterSeq={seq}" : ""));
         var builder = new HubConnectionBuilder()
             .WithUrl(url, options => options.AccessTokenProvider = () => Task.FromResult<string?>(token));
         if (messagePack)
@@ -112,12 +122,6 @@ public sealed class RelayFactory : WebApplicationFactory<Program>
         await connection.StartAsync();
         return client;
     }
-}
-
-/// <summary>An overlay connection and the envelopes it has received, in order.</summary>
-public sealed class OverlayClient : IAsyncDisposable
-{
-    private readonly Channel<OverlayEnvelope> _received = Channel.CreateUnbounded<OverlayEnvelope>();
 
     public OverlayClient(HubConnection connection)
     {

@@ -1,0 +1,84 @@
+using System.Net;
+using EventSubRelay.IntegrationTests.Infrastructure;
+
+namespace EventSubRelay.IntegrationTests;
+
+/// <summary>Two relay processes sharing one PostgreSQL and a Redis backplane.</summary>
+public sealed class ScaleOutTests : IAsyncLifetime
+{
+    private RedisServer _redis = null!;
+    private RelayProcess _a = null!;
+    private RelayProcess _b = null!;
+    private Dictionary<string, string> _environment = null!;
+
+    public async Task InitializeAsync()
+    {
+        _redis = await RedisServer.StartAsync();
+        var connectionString = await (await PostgresServer.Shared).CreateDatabaseAsync();
+        _environment = RelayProcess.Environment(connectionString, new Dictionary<string, string> { ["SignalR__Redis"] = _redis.ConnectionString });
+        _a = await RelayProcess.StartAsync(_environment);
+        _b = await RelayProcess.StartAsync(_environment);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _a.DisposeAsync();
+        await _b.DisposeAsync();
+        await _redis.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Webhook_delivered_to_one_instance_reaches_an_overlay_on_the_other_exactly_once()
+    {
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        var token = await RelayProcess.CreateOverlayTokenAsync(_environment, broadcaster);
+        await using var onB = await OverlayClient.ConnectAsync(_b.BaseAddress, token);
+        await onB.SubscribeAsync("*");
+
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            ids.Add(await SendAsync(_a, broadcaster));
+        }
+
+        var marker = await SendAsync(_a, broadcaster);
+
+        (await onB.ReceivedBeforeAsync(marker)).Select(e => e.Id).Should().Equal(ids);
+    }
+
+    [Fact]
+    public async Task Same_notification_delivered_to_both_instances_is_fanned_out_once()
+    {
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        var token = await RelayProcess.CreateOverlayTokenAsync(_environment, broadcaster);
+        await using var onA = await OverlayClient.ConnectAsync(_a.BaseAddress, token);
+        await using var onB = await OverlayClient.ConnectAsync(_b.BaseAddress, token);
+        await onA.SubscribeAsync("*");
+        await onB.SubscribeAsync("*");
+        var body = TwitchWebhook.NotificationBody(broadcaster);
+        var ids = Enumerable.Range(0, 10).Select(_ => TwitchWebhook.NewMessageId()).ToList();
+
+        // Twitch retries can land on any instance, even at the same time as the original.
+        using var toA = new HttpClient { BaseAddress = _a.BaseAddress };
+        using var toB = new HttpClient { BaseAddress = _b.BaseAddress };
+        var responses = await Task.WhenAll(ids.SelectMany(id => new[]
+        {
+            toA.SendAsync(TwitchWebhook.Request(body, messageId: id)),
+            toB.SendAsync(TwitchWebhook.Request(body, messageId: id)),
+        }));
+        var marker = await SendAsync(_b, broadcaster);
+
+        responses.Should().OnlyContain(r => r.StatusCode == HttpStatusCode.NoContent);
+        (await onA.ReceivedBeforeAsync(marker)).Select(e => e.Id).Should().BeEquivalentTo(ids).And.OnlyHaveUniqueItems();
+        (await onB.ReceivedBeforeAsync(marker)).Select(e => e.Id).Should().BeEquivalentTo(ids).And.OnlyHaveUniqueItems();
+    }
+
+    private static async Task<string> SendAsync(RelayProcess relay, string broadcaster)
+    {
+        using var client = new HttpClient { BaseAddress = relay.BaseAddress };
+        var id = TwitchWebhook.NewMessageId();
+        using var response = await client.SendAsync(TwitchWebhook.Request(TwitchWebhook.NotificationBody(broadcaster), messageId: id));
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        return id;
+    }
+}
