@@ -7,17 +7,8 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace EventSubRelay.IntegrationTests;
 
-public sealed class OverlayHubTests(OverlayHubTests.Relay relay) : IClassFixture<OverlayHubTests.Relay>
+public sealed class OverlayHubTests(RelayFixture relay) : IClassFixture<RelayFixture>
 {
-    public sealed class Relay : IAsyncLifetime
-    {
-        public RelayFactory Factory { get; private set; } = null!;
-
-        public async Task InitializeAsync() => Factory = await RelayFactory.StartAsync();
-
-        public async Task DisposeAsync() => await Factory.DisposeAsync();
-    }
-
     private RelayFactory Factory => relay.Factory;
 
     [Fact]
@@ -40,8 +31,12 @@ public sealed class OverlayHubTests(OverlayHubTests.Relay relay) : IClassFixture
     public async Task Nothing_is_sent_before_a_subscription()
     {
         var broadcaster = TwitchWebhook.NewBroadcasterId();
-        await using var overlay = await Factory.ConnectOverlayAsync(await Factory.CreateOverlayTokenAsync(broadcaster));
+        var token = await Factory.CreateOverlayTokenAsync(broadcaster);
+        await using var witness = await Factory.ConnectOverlayAsync(token);
+        await witness.SubscribeAsync("*");
+        await using var overlay = await Factory.ConnectOverlayAsync(token);
         var early = await Factory.SendNotificationAsync(broadcaster);
+        await witness.NextAsync();
 
         await overlay.SubscribeAsync("channel.follow");
         var marker = await Factory.SendNotificationAsync(broadcaster);
@@ -59,6 +54,7 @@ public sealed class OverlayHubTests(OverlayHubTests.Relay relay) : IClassFixture
         var accepted = await overlay.SubscribeAsync("channel.follow", "channel.raid", "channel.follow");
         var cheer = await Factory.SendNotificationAsync(broadcaster, "channel.cheer", "1");
         var follow = await Factory.SendNotificationAsync(broadcaster);
+        await overlay.NextAsync();
         await overlay.UnsubscribeAsync("channel.follow");
         var unwantedFollow = await Factory.SendNotificationAsync(broadcaster);
         var marker = await Factory.SendNotificationAsync(broadcaster, "channel.raid", "1");
@@ -79,6 +75,7 @@ public sealed class OverlayHubTests(OverlayHubTests.Relay relay) : IClassFixture
         await overlay.SubscribeAsync("channel.follow", "channel.cheer");
 
         var follow = await Factory.SendNotificationAsync(broadcaster);
+        await overlay.NextAsync();
         await overlay.UnsubscribeAsync("*");
         var followAfterLeavingAll = await Factory.SendNotificationAsync(broadcaster);
         var marker = await Factory.SendNotificationAsync(broadcaster, "channel.cheer", "1");
@@ -125,12 +122,38 @@ public sealed class OverlayHubTests(OverlayHubTests.Relay relay) : IClassFixture
     }
 
     [Fact]
+    public async Task Replay_comes_before_live_events_that_arrive_while_it_runs_without_gaps_or_duplicates()
+    {
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        var token = await Factory.CreateOverlayTokenAsync(broadcaster);
+        var missed = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            missed.Add(await Factory.SendNotificationAsync(broadcaster));
+        }
+
+        await using var overlay = await Factory.ConnectOverlayAsync(token, afterSeq: 0);
+        var live = Enumerable.Range(0, 20).Select(_ => Factory.SendNotificationAsync(broadcaster)).ToList();
+        await overlay.SubscribeAsync("*");
+        var liveIds = await Task.WhenAll(live);
+
+        var received = await overlay.WaitForAsync(missed.Count + liveIds.Length);
+        received.Select(e => e.Id).Should().OnlyHaveUniqueItems().And.BeEquivalentTo([.. missed, .. liveIds]);
+        received.Select(e => e.Seq).Should().BeInAscendingOrder();
+        received.Take(4).Select(e => e.Id).Should().Equal(missed);
+    }
+
+    [Fact]
     public async Task Resume_replays_only_subscribed_types_and_never_repeats_live_events()
     {
         var broadcaster = TwitchWebhook.NewBroadcasterId();
-        await using var overlay = await Factory.ConnectOverlayAsync(await Factory.CreateOverlayTokenAsync(broadcaster));
+        var token = await Factory.CreateOverlayTokenAsync(broadcaster);
+        await using var witness = await Factory.ConnectOverlayAsync(token);
+        await witness.SubscribeAsync("*");
+        await using var overlay = await Factory.ConnectOverlayAsync(token);
         var missedFollow = await Factory.SendNotificationAsync(broadcaster);
         var missedCheer = await Factory.SendNotificationAsync(broadcaster, "channel.cheer", "1");
+        await witness.WaitForAsync(2);
 
         await overlay.SubscribeAsync("channel.follow");
         var liveFollow = await Factory.SendNotificationAsync(broadcaster);

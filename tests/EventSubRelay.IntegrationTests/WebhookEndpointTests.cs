@@ -5,17 +5,8 @@ using Npgsql;
 
 namespace EventSubRelay.IntegrationTests;
 
-public sealed class WebhookEndpointTests(WebhookEndpointTests.Relay relay) : IClassFixture<WebhookEndpointTests.Relay>
+public sealed class WebhookEndpointTests(RelayFixture relay) : IClassFixture<RelayFixture>
 {
-    public sealed class Relay : IAsyncLifetime
-    {
-        public RelayFactory Factory { get; private set; } = null!;
-
-        public async Task InitializeAsync() => Factory = await RelayFactory.StartAsync();
-
-        public async Task DisposeAsync() => await Factory.DisposeAsync();
-    }
-
     private RelayFactory Factory => relay.Factory;
 
     [Fact]

@@ -20,15 +20,40 @@ internal sealed class DeliveryWorker(
     private const int OutboxPage = 500;
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
 
+    // Cancelled only when the host's shutdown timeout runs out: until then, committed notifications are delivered.
+    private readonly CancellationTokenSource _abandon = new();
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await DeliverOutboxAsync(stoppingToken);
 
-        // Live batches are drained even during shutdown: the ingest worker completes the queue once it has stopped.
+        // The ingest worker completes the queue once it has stopped; what is in it is still delivered.
         await foreach (var batch in delivery.Reader.ReadAllAsync(CancellationToken.None))
         {
-            await DeliverWithRetryAsync(batch, redelivery: false, stoppingToken);
+            await DeliverWithRetryAsync(batch, redelivery: false, _abandon.Token);
         }
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await using var registration = cancellationToken.Register(_abandon.Cancel);
+        try
+        {
+            // Wait for the drain first; cancelling the stopping token would abandon deliveries in flight.
+            await (ExecuteTask ?? Task.CompletedTask).WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutdown timed out: what is left stays undelivered and goes out from the outbox at the next start.
+        }
+
+        await base.StopAsync(cancellationToken);
+    }
+
+    public override void Dispose()
+    {
+        _abandon.Dispose();
+        base.Dispose();
     }
 
     private async Task DeliverOutboxAsync(CancellationToken stoppingToken)
@@ -63,7 +88,8 @@ internal sealed class DeliveryWorker(
                 await DeliverAsync(batch, redelivery, ct);
                 return true;
             },
-            stoppingToken);
+            stoppingToken,
+            batch.Select(n => n.MessageId).ToArray());
 
     private async Task DeliverAsync(IReadOnlyList<CommittedNotification> batch, bool redelivery, CancellationToken cancellationToken)
     {
@@ -108,7 +134,7 @@ internal sealed class DeliveryWorker(
     }
 
     /// <summary>Committed notifications must not be dropped: a failing step is retried with backoff until shutdown.</summary>
-    private async Task<T> WithRetryAsync<T>(Func<CancellationToken, Task<T>> step, CancellationToken stoppingToken)
+    private async Task<T> WithRetryAsync<T>(Func<CancellationToken, Task<T>> step, CancellationToken stoppingToken, string[]? messageIds = null)
     {
         var delay = TimeSpan.FromMilliseconds(100);
         while (true)
@@ -119,7 +145,7 @@ internal sealed class DeliveryWorker(
             }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogError(exception, "Delivering notifications failed; retrying in {Delay}", delay);
+                logger.LogError(exception, "Delivering notifications {MessageIds} failed; retrying in {Delay}", messageIds ?? [], delay);
                 await Task.Delay(delay, time, stoppingToken);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
             }

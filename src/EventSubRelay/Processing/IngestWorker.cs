@@ -92,7 +92,8 @@ internal sealed class IngestWorker(
         catch (Exception exception)
         {
             // Whatever failed, nothing was committed: the requests get 503 and Twitch sends them again.
-            logger.LogError(exception, "Could not commit {Count} notifications; answering 503 so Twitch retries them", notifications.Count);
+            logger.LogError(exception, "Could not commit {Count} notifications {MessageIds}; answering 503 so Twitch retries them",
+                notifications.Count, notifications.Select(n => n.MessageId).ToArray());
             NpgsqlConnection.ClearAllPools();
             foreach (var pending in batch)
             {
