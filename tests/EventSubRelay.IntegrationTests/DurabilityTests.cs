@@ -69,6 +69,43 @@ public sealed class DurabilityTests
     }
 
     [Fact]
+    public async Task Undelivered_notifications_of_a_stopped_instance_are_adopted_but_a_live_instances_are_left_to_it()
+    {
+        await using var factory = await RelayFactory.StartAsync(new Dictionary<string, string?> { ["Queue:OrphanSweepSeconds"] = "1" });
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        await using var overlay = await factory.ConnectOverlayAsync(await factory.CreateOverlayTokenAsync(broadcaster));
+        await overlay.SubscribeAsync("*");
+
+        // Another instance that is alive holds its lease; one that crashed does not.
+        const long liveInstance = 4_000_000_001, crashedInstance = 4_000_000_002;
+        await using var liveLease = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(factory.ConnectionString) { Pooling = false }.ConnectionString);
+        await liveLease.OpenAsync();
+        await new NpgsqlCommand($"SELECT pg_advisory_lock({liveInstance})", liveLease).ExecuteNonQueryAsync();
+        var ofLive = await InsertUndeliveredAsync(factory.ConnectionString, broadcaster, liveInstance);
+        var ofCrashed = await InsertUndeliveredAsync(factory.ConnectionString, broadcaster, crashedInstance);
+
+        (await overlay.NextAsync()).Id.Should().Be(ofCrashed);
+        (await Database.CountAsync(factory.ConnectionString, "SELECT count(*) FROM notifications WHERE message_id = @id AND delivered_at IS NULL", ("id", ofLive)))
+            .Should().Be(1, "its owner is alive and delivers it itself");
+
+        // The live instance stops: its session, and with it the lease, ends.
+        await liveLease.CloseAsync();
+        (await overlay.NextAsync()).Id.Should().Be(ofLive);
+        overlay.All.Select(e => e.Id).Should().Equal(ofCrashed, ofLive);
+    }
+
+    private static async Task<string> InsertUndeliveredAsync(string connectionString, string broadcaster, long owner)
+    {
+        var id = TwitchWebhook.NewMessageId();
+        await Database.ExecuteAsync(connectionString, """
+            INSERT INTO notifications (message_id, subscription_id, subscription_type, subscription_version, broadcaster_user_id,
+                                       message_timestamp, received_at, retry_count, payload, ingested_by)
+            VALUES (@id, 'sub', 'channel.follow', '2', @broadcaster, now(), now(), 0, @payload::jsonb, @owner)
+            """, ("id", id), ("broadcaster", broadcaster), ("payload", TwitchWebhook.NotificationBody(broadcaster)), ("owner", owner));
+        return id;
+    }
+
+    [Fact]
     public async Task Full_queue_answers_503_and_every_acknowledged_notification_is_stored()
     {
         await using var factory = await RelayFactory.StartAsync(new Dictionary<string, string?> { ["Queue:Capacity"] = "1" });

@@ -16,6 +16,9 @@ internal sealed class StoredNotification
     public int RetryCount { get; set; }
     public required JsonDocument Payload { get; set; }
     public DateTimeOffset? DeliveredAt { get; set; }
+
+    /// <summary>The instance that committed it and is delivering it (see <c>InstanceLease</c>).</summary>
+    public long IngestedBy { get; set; }
 }
 
 /// <summary>An event as overlays receive it, kept for replay and history.</summary>

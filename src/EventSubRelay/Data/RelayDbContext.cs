@@ -32,6 +32,7 @@ internal sealed class StoredNotificationConfiguration : IEntityTypeConfiguration
         builder.Property(n => n.RetryCount).HasColumnName("retry_count");
         builder.Property(n => n.Payload).HasColumnName("payload").HasColumnType("jsonb");
         builder.Property(n => n.DeliveredAt).HasColumnName("delivered_at");
+        builder.Property(n => n.IngestedBy).HasColumnName("ingested_by").HasDefaultValue(0L);
         builder.HasIndex(n => n.ReceivedAt);
         // The outbox scan at start-up reads only undelivered rows.
         builder.HasIndex(n => n.Seq, "ix_notifications_undelivered").HasFilter("delivered_at IS NULL");

@@ -5,15 +5,18 @@ namespace EventSubRelay.Processing;
 
 /// <summary>
 /// Turns committed notifications into overlay events, stores them, sends them and marks the
-/// notifications delivered. At start-up it first sends what a previous run committed but did not
-/// deliver (the outbox), so a crash between commit and fan-out loses nothing.
+/// notifications delivered. At start-up, and then every <see cref="OrphanSweepInterval"/>, it adopts and
+/// delivers what crashed instances (this one's previous run included) committed but did not deliver
+/// (the outbox), so a crash between commit and fan-out loses nothing. See <see cref="InstanceLease"/>.
 /// </summary>
 internal sealed class DeliveryWorker(
     DeliveryQueue delivery,
     NotificationStore store,
+    InstanceLease lease,
     IOverlayEventMapper mapper,
     OverlayFanOut fanOut,
     RelayMetrics metrics,
+    Microsoft.Extensions.Options.IOptions<QueueOptions> options,
     TimeProvider time,
     ILogger<DeliveryWorker> logger) : BackgroundService
 {
@@ -25,12 +28,49 @@ internal sealed class DeliveryWorker(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await WithRetryAsync(async ct => { await lease.EnsureHeldAsync(ct); return true; }, stoppingToken);
         await DeliverOutboxAsync(stoppingToken);
+        using var stopSweeping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var sweeping = SweepOrphansAsync(stopSweeping.Token);
 
         // The ingest worker completes the queue once it has stopped; what is in it is still delivered.
         await foreach (var batch in delivery.Reader.ReadAllAsync(CancellationToken.None))
         {
-            await DeliverWithRetryAsync(batch, redelivery: false, _abandon.Token);
+            await DeliverWithRetryAsync(batch.Notifications, batch.Redelivery, _abandon.Token);
+        }
+
+        await stopSweeping.CancelAsync();
+        await sweeping;
+    }
+
+    /// <summary>Adopts what instances that died meanwhile left undelivered, through the same queue as live batches.</summary>
+    private async Task SweepOrphansAsync(CancellationToken stoppingToken)
+    {
+        var interval = TimeSpan.FromSeconds(options.Value.OrphanSweepSeconds);
+        using var timer = new PeriodicTimer(interval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await lease.EnsureHeldAsync(stoppingToken);
+                    IReadOnlyList<CommittedNotification> page;
+                    while ((page = await store.AdoptOrphansAsync(OutboxPage, stoppingToken)).Count > 0)
+                    {
+                        logger.LogWarning("Adopted {Count} notifications {MessageIds} left undelivered by a stopped instance", page.Count, page.Select(n => n.MessageId).ToArray());
+                        await delivery.EnqueueAsync(new DeliveryBatch(page, Redelivery: true), stoppingToken);
+                    }
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException and not System.Threading.Channels.ChannelClosedException)
+                {
+                    logger.LogWarning(exception, "Looking for undelivered notifications of stopped instances failed; trying again in {Interval}", interval);
+                }
+            }
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or System.Threading.Channels.ChannelClosedException)
+        {
+            // Shutting down: what was adopted but not delivered is adopted again by the next instance.
         }
     }
 
@@ -58,18 +98,16 @@ internal sealed class DeliveryWorker(
 
     private async Task DeliverOutboxAsync(CancellationToken stoppingToken)
     {
-        var afterSeq = 0L;
         var total = 0;
         while (true)
         {
-            var page = await WithRetryAsync(ct => store.UndeliveredAsync(afterSeq, OutboxPage, ct), stoppingToken);
+            var page = await WithRetryAsync(ct => store.AdoptOrphansAsync(OutboxPage, ct), stoppingToken);
             if (page.Count == 0)
             {
                 break;
             }
 
             await DeliverWithRetryAsync(page, redelivery: true, stoppingToken);
-            afterSeq = page[^1].Seq;
             total += page.Count;
         }
 

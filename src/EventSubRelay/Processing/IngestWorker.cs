@@ -140,19 +140,25 @@ internal sealed class IngestWorker(
             })
             .ToList();
 
-        await delivery.EnqueueAsync(committed);
+        await delivery.EnqueueAsync(new DeliveryBatch(committed, Redelivery: false));
     }
 }
 
-/// <summary>Committed notifications on their way to overlays. Bounded: a slow fan-out slows ingest instead of filling memory.</summary>
+/// <summary>Committed notifications to deliver; <paramref name="Redelivery"/> when they may have been sent before.</summary>
+internal sealed record DeliveryBatch(IReadOnlyList<CommittedNotification> Notifications, bool Redelivery);
+
+/// <summary>
+/// Committed notifications on their way to overlays, delivered one batch at a time so events go out in
+/// sequence order. Bounded: a slow fan-out slows ingest instead of filling memory.
+/// </summary>
 internal sealed class DeliveryQueue
 {
-    private readonly Channel<IReadOnlyList<CommittedNotification>> _channel =
-        Channel.CreateBounded<IReadOnlyList<CommittedNotification>>(new BoundedChannelOptions(64) { SingleReader = true, SingleWriter = true });
+    private readonly Channel<DeliveryBatch> _channel =
+        Channel.CreateBounded<DeliveryBatch>(new BoundedChannelOptions(64) { SingleReader = true });
 
-    public ChannelReader<IReadOnlyList<CommittedNotification>> Reader => _channel.Reader;
+    public ChannelReader<DeliveryBatch> Reader => _channel.Reader;
 
-    public ValueTask EnqueueAsync(IReadOnlyList<CommittedNotification> batch) => _channel.Writer.WriteAsync(batch);
+    public ValueTask EnqueueAsync(DeliveryBatch batch, CancellationToken cancellationToken = default) => _channel.Writer.WriteAsync(batch, cancellationToken);
 
     public void Complete() => _channel.Writer.TryComplete();
 }

@@ -19,6 +19,10 @@ internal sealed class QueueOptions
     [Range(0, 1000)]
     public int BatchWindowMilliseconds { get; set; }
 
+    /// <summary>How often each instance looks for notifications that stopped instances left undelivered.</summary>
+    [Range(1, 3600)]
+    public int OrphanSweepSeconds { get; set; } = 15;
+
     /// <summary>How long a webhook request waits for its commit before answering 503.</summary>
     [Range(1, 120)]
     public int AcknowledgeTimeoutSeconds { get; set; } = 10;

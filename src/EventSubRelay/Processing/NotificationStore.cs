@@ -6,16 +6,16 @@ using NpgsqlTypes;
 namespace EventSubRelay.Processing;
 
 /// <summary>The hot-path SQL: each method is one statement over a whole batch.</summary>
-internal sealed class NotificationStore(NpgsqlDataSource dataSource)
+internal sealed class NotificationStore(NpgsqlDataSource dataSource, InstanceLease lease)
 {
     /// <summary>Inserts the batch, skipping message ids already stored; returns the new ones with their sequence numbers.</summary>
     public async Task<IReadOnlyList<(string MessageId, long Seq)>> InsertNewAsync(IReadOnlyList<IncomingNotification> batch, CancellationToken cancellationToken)
     {
         const string sql = """
             INSERT INTO notifications (message_id, subscription_id, subscription_type, subscription_version, broadcaster_user_id,
-                                       message_timestamp, received_at, retry_count, payload)
-            SELECT * FROM unnest(@message_id, @subscription_id, @subscription_type, @subscription_version, @broadcaster_user_id,
-                                 @message_timestamp, @received_at, @retry_count, @payload::jsonb[])
+                                       message_timestamp, received_at, retry_count, payload, ingested_by)
+            SELECT n.*, @ingested_by FROM unnest(@message_id, @subscription_id, @subscription_type, @subscription_version, @broadcaster_user_id,
+                                 @message_timestamp, @received_at, @retry_count, @payload::jsonb[]) AS n
             ON CONFLICT (message_id) DO NOTHING
             RETURNING message_id, seq
             """;
@@ -30,6 +30,7 @@ internal sealed class NotificationStore(NpgsqlDataSource dataSource)
         AddArray(command, "received_at", batch, n => n.ReceivedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz);
         AddArray(command, "retry_count", batch, n => n.RetryCount, NpgsqlDbType.Integer);
         AddArray(command, "payload", batch, n => n.PayloadJson);
+        command.Parameters.Add(new NpgsqlParameter<long>("ingested_by", lease.Key));
 
         var inserted = new List<(string, long)>(batch.Count);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -98,29 +99,47 @@ internal sealed class NotificationStore(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Notifications committed but not yet delivered (the outbox), oldest first.</summary>
-    public async Task<IReadOnlyList<CommittedNotification>> UndeliveredAsync(long afterSeq, int limit, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes over undelivered notifications of instances that are no longer alive (their advisory lock is
+    /// free), oldest first, and returns them for delivery by this instance. The owners' locks are held
+    /// while the rows change hands, so two instances never adopt the same rows.
+    /// </summary>
+    public async Task<IReadOnlyList<CommittedNotification>> AdoptOrphansAsync(int limit, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("""
-            SELECT message_id, seq, subscription_type, subscription_version, broadcaster_user_id, message_timestamp, payload::text
-            FROM notifications WHERE delivered_at IS NULL AND seq > @after ORDER BY seq LIMIT @limit
-            """);
-        command.Parameters.Add(new NpgsqlParameter<long>("after", afterSeq));
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("""
+            WITH dead AS (
+                SELECT owner FROM (SELECT DISTINCT ingested_by AS owner FROM notifications
+                                   WHERE delivered_at IS NULL AND ingested_by <> @me) owners
+                WHERE pg_try_advisory_xact_lock(owner)),
+            orphans AS (
+                SELECT message_id FROM notifications
+                WHERE delivered_at IS NULL AND ingested_by IN (SELECT owner FROM dead)
+                ORDER BY seq LIMIT @limit)
+            UPDATE notifications n SET ingested_by = @me FROM orphans o WHERE n.message_id = o.message_id
+            RETURNING n.message_id, n.seq, n.subscription_type, n.subscription_version, n.broadcaster_user_id, n.message_timestamp, n.payload::text
+            """, connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<long>("me", lease.Key));
         command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
         var rows = new List<CommittedNotification>();
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            rows.Add(new CommittedNotification(
-                reader.GetString(0),
-                reader.GetInt64(1),
-                reader.GetString(2),
-                reader.GetString(3),
-                reader.IsDBNull(4) ? null : reader.GetString(4),
-                reader.GetFieldValue<DateTimeOffset>(5),
-                reader.GetString(6)));
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                rows.Add(new CommittedNotification(
+                    reader.GetString(0),
+                    reader.GetInt64(1),
+                    reader.GetString(2),
+                    reader.GetString(3),
+                    reader.IsDBNull(4) ? null : reader.GetString(4),
+                    reader.GetFieldValue<DateTimeOffset>(5),
+                    reader.GetString(6)));
+            }
         }
 
+        await transaction.CommitAsync(cancellationToken);
+        rows.Sort((a, b) => a.Seq.CompareTo(b.Seq));
         return rows;
     }
 

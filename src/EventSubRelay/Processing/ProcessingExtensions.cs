@@ -9,6 +9,7 @@ internal static class ProcessingExtensions
         builder.Services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<NotificationQueue>();
+        builder.Services.AddSingleton<InstanceLease>();
         builder.Services.AddSingleton<NotificationStore>();
         builder.Services.AddSingleton<DeliveryQueue>();
         builder.Services.AddSingleton<IOverlayEventMapper, RawEventMapper>();

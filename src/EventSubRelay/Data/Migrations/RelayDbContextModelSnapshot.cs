@@ -116,6 +116,12 @@ namespace EventSubRelay.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("delivered_at");
 
+                    b.Property<long>("IngestedBy")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasDefaultValue(0L)
+                        .HasColumnName("ingested_by");
+
                     b.Property<DateTimeOffset>("MessageTimestamp")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("message_timestamp");
