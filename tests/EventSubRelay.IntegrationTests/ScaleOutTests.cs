@@ -6,25 +6,46 @@ namespace EventSubRelay.IntegrationTests;
 /// <summary>Two relay processes sharing one PostgreSQL and a Redis backplane.</summary>
 public sealed class ScaleOutTests : IAsyncLifetime
 {
-    private RedisServer _redis = null!;
-    private RelayProcess _a = null!;
-    private RelayProcess _b = null!;
+    private RedisServer? _redis;
+    private RelayProcess? _a;
+    private RelayProcess? _b;
     private Dictionary<string, string> _environment = null!;
+
+    private RelayProcess A => _a!;
+    private RelayProcess B => _b!;
 
     public async Task InitializeAsync()
     {
-        _redis = await RedisServer.StartAsync();
-        var connectionString = await (await PostgresServer.Shared).CreateDatabaseAsync();
-        _environment = RelayProcess.Environment(connectionString, new Dictionary<string, string> { ["SignalR__Redis"] = _redis.ConnectionString });
-        _a = await RelayProcess.StartAsync(_environment);
-        _b = await RelayProcess.StartAsync(_environment);
+        try
+        {
+            _redis = await RedisServer.StartAsync();
+            var connectionString = await (await PostgresServer.Shared).CreateDatabaseAsync();
+            _environment = RelayProcess.Environment(connectionString, new Dictionary<string, string> { ["SignalR__Redis"] = _redis.ConnectionString });
+            _a = await RelayProcess.StartAsync(_environment);
+            _b = await RelayProcess.StartAsync(_environment);
+        }
+        catch
+        {
+            // xunit does not dispose a fixture whose initialisation failed: leave no process behind.
+            await DisposeAsync();
+            throw;
+        }
     }
 
     public async Task DisposeAsync()
     {
-        await _a.DisposeAsync();
-        await _b.DisposeAsync();
-        await _redis.DisposeAsync();
+        foreach (var relay in new[] { _a, _b })
+        {
+            if (relay is not null)
+            {
+                await relay.DisposeAsync();
+            }
+        }
+
+        if (_redis is not null)
+        {
+            await _redis.DisposeAsync();
+        }
     }
 
     [Fact]
@@ -32,16 +53,16 @@ public sealed class ScaleOutTests : IAsyncLifetime
     {
         var broadcaster = TwitchWebhook.NewBroadcasterId();
         var token = await RelayProcess.CreateOverlayTokenAsync(_environment, broadcaster);
-        await using var onB = await OverlayClient.ConnectAsync(_b.BaseAddress, token);
+        await using var onB = await OverlayClient.ConnectAsync(B.BaseAddress, token);
         await onB.SubscribeAsync("*");
 
         var ids = new List<string>();
         for (var i = 0; i < 5; i++)
         {
-            ids.Add(await SendAsync(_a, broadcaster));
+            ids.Add(await SendAsync(A, broadcaster));
         }
 
-        var marker = await SendAsync(_a, broadcaster);
+        var marker = await SendAsync(A, broadcaster);
 
         (await onB.ReceivedBeforeAsync(marker)).Select(e => e.Id).Should().Equal(ids);
     }
@@ -51,16 +72,16 @@ public sealed class ScaleOutTests : IAsyncLifetime
     {
         var broadcaster = TwitchWebhook.NewBroadcasterId();
         var token = await RelayProcess.CreateOverlayTokenAsync(_environment, broadcaster);
-        await using var onA = await OverlayClient.ConnectAsync(_a.BaseAddress, token);
-        await using var onB = await OverlayClient.ConnectAsync(_b.BaseAddress, token);
+        await using var onA = await OverlayClient.ConnectAsync(A.BaseAddress, token);
+        await using var onB = await OverlayClient.ConnectAsync(B.BaseAddress, token);
         await onA.SubscribeAsync("*");
         await onB.SubscribeAsync("*");
         var body = TwitchWebhook.NotificationBody(broadcaster);
         var ids = Enumerable.Range(0, 10).Select(_ => TwitchWebhook.NewMessageId()).ToList();
 
         // Twitch retries can land on any instance, even at the same time as the original.
-        using var toA = new HttpClient { BaseAddress = _a.BaseAddress };
-        using var toB = new HttpClient { BaseAddress = _b.BaseAddress };
+        using var toA = new HttpClient { BaseAddress = A.BaseAddress };
+        using var toB = new HttpClient { BaseAddress = B.BaseAddress };
         var responses = await Task.WhenAll(ids.SelectMany(id => new[]
         {
             toA.SendAsync(TwitchWebhook.Request(body, messageId: id)),
@@ -71,7 +92,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
         await onB.WaitForAsync(ids.Count);
 
         // Each instance delivers in order, so once a marker from each has arrived, any duplicate would have too.
-        var markers = new[] { await SendAsync(_a, broadcaster), await SendAsync(_b, broadcaster) };
+        var markers = new[] { await SendAsync(A, broadcaster), await SendAsync(B, broadcaster) };
         foreach (var overlay in new[] { onA, onB })
         {
             var received = await overlay.WaitForAsync(ids.Count + markers.Length);
