@@ -72,7 +72,7 @@ public sealed class OperationsTests
             services: services => services.AddSingleton<TimeProvider>(time));
         var cs = factory.ConnectionString;
         var broadcaster = TwitchWebhook.NewBroadcasterId();
-        foreach (var (id, age, delivered) in new[] { ("old-delivered", 4, true), ("old-undelivered", 4, false), ("recent", 2, true) })
+        foreach (var (id, age, delivered, seq) in new[] { ("old-delivered", 4, true, 16L), ("old-undelivered", 4, false, 32L), ("recent", 2, true, 48L) })
         {
             await Database.ExecuteAsync(cs, """
                 INSERT INTO notifications (message_id, subscription_id, subscription_type, subscription_version, broadcaster_user_id,
@@ -80,9 +80,9 @@ public sealed class OperationsTests
                 VALUES (@id, 'sub', 'channel.follow', '2', @broadcaster, @at, @at, 0, '{}'::jsonb, CASE WHEN @delivered THEN @at END)
                 """, ("id", id), ("broadcaster", broadcaster), ("at", now.AddDays(-age)), ("delivered", delivered));
             await Database.ExecuteAsync(cs, """
-                INSERT INTO overlay_events (id, notification_message_id, broadcaster_user_id, type, is_test, time_stamp, data)
-                VALUES (@id, @id, @broadcaster, 'channel.follow', false, @at, '{}'::jsonb)
-                """, ("id", id), ("broadcaster", broadcaster), ("at", now.AddDays(-age)));
+                INSERT INTO overlay_events (seq, id, notification_message_id, broadcaster_user_id, type, is_test, time_stamp, data)
+                VALUES (@seq, @id, @id, @broadcaster, 'channel.follow', false, @at, '{}'::jsonb)
+                """, ("seq", seq), ("id", id), ("broadcaster", broadcaster), ("at", now.AddDays(-age)));
         }
 
         var deleted = await factory.Services.GetRequiredService<RetentionService>().DeleteExpiredAsync(CancellationToken.None);

@@ -21,6 +21,12 @@ internal static class DatabaseExtensions
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
         builder.Services.AddSingleton<DatabaseConnection>();
         builder.Services.AddSingleton(services => new NpgsqlDataSourceBuilder(services.GetRequiredService<DatabaseConnection>().ConnectionString).Build());
+        builder.Services.AddKeyedSingleton(Processing.NotificationStore.AsyncCommitKey, (services, _) =>
+        {
+            var asyncCommit = new NpgsqlDataSourceBuilder(services.GetRequiredService<DatabaseConnection>().ConnectionString);
+            asyncCommit.ConnectionStringBuilder.Options = "-c synchronous_commit=off";
+            return asyncCommit.Build();
+        });
         builder.Services.AddDbContextPool<RelayDbContext>((services, options) => options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddHostedService<LocalPostgresLifetime>();
     }

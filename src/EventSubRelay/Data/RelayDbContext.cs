@@ -45,7 +45,8 @@ internal sealed class StoredOverlayEventConfiguration : IEntityTypeConfiguration
     {
         builder.ToTable("overlay_events");
         builder.HasKey(e => e.Seq);
-        builder.Property(e => e.Seq).HasColumnName("seq").UseIdentityAlwaysColumn();
+        // Derived from the notification's sequence number (see DeliveryWorker), not generated here.
+        builder.Property(e => e.Seq).HasColumnName("seq").ValueGeneratedNever();
         builder.Property(e => e.Id).HasColumnName("id");
         builder.HasIndex(e => e.Id).IsUnique();
         builder.Property(e => e.NotificationMessageId).HasColumnName("notification_message_id");

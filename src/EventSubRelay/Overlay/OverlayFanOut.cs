@@ -24,11 +24,19 @@ internal sealed class OverlayFanOut(IHubContext<OverlayHub> hub) : IDisposable
         _ready.TrySetResult();
     }
 
-    public async Task SendAsync(IReadOnlyList<OverlayEnvelope> envelopes, CancellationToken cancellationToken)
+    public Task SendAsync(IReadOnlyList<OverlayEnvelope> envelopes, CancellationToken cancellationToken) =>
+        SendAsync(_ => Task.FromResult(envelopes), cancellationToken);
+
+    /// <summary>
+    /// Prepares (stores) and sends a batch with joins paused, so that a joining client either finds an
+    /// event in its replay or receives it live, never both and never neither.
+    /// </summary>
+    public async Task<IReadOnlyList<OverlayEnvelope>> SendAsync(Func<CancellationToken, Task<IReadOnlyList<OverlayEnvelope>>> prepare, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
+            var envelopes = await prepare(cancellationToken);
             foreach (var envelope in envelopes)
             {
                 var groups = new[]
@@ -40,6 +48,8 @@ internal sealed class OverlayFanOut(IHubContext<OverlayHub> hub) : IDisposable
                 await hub.Clients.Groups(groups).SendAsync(OverlayClientMethods.Event, envelope, cancellationToken);
                 LastSentSeq = Math.Max(LastSentSeq, envelope.Seq);
             }
+
+            return envelopes;
         }
         finally
         {

@@ -21,6 +21,9 @@ internal sealed class DeliveryWorker(
     ILogger<DeliveryWorker> logger) : BackgroundService
 {
     private const int OutboxPage = 500;
+
+    /// <summary>Room in the sequence for the events one notification may produce (a chat message and its first-words event, …).</summary>
+    public const int EventsPerNotification = 16;
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
 
     // Cancelled only when the host's shutdown timeout runs out: until then, committed notifications are delivered.
@@ -135,31 +138,45 @@ internal sealed class DeliveryWorker(
         foreach (var notification in batch)
         {
             using var scope = logger.BeginScope(new Dictionary<string, object> { ["MessageId"] = notification.MessageId });
+            IReadOnlyList<PreparedEvent> mapped;
             try
             {
-                events.AddRange(await mapper.MapAsync(notification, cancellationToken));
+                mapped = await mapper.MapAsync(notification, cancellationToken);
             }
             catch (Exception exception) when (exception is not OperationCanceledException)
             {
                 logger.LogError(exception, "Notification {MessageId} of type {SubscriptionType} could not be mapped to overlay events", notification.MessageId, notification.SubscriptionType);
+                continue;
             }
+
+            if (mapped.Count > EventsPerNotification)
+            {
+                logger.LogError("Notification {MessageId} mapped to {Count} events; only the first {Max} are kept", notification.MessageId, mapped.Count, EventsPerNotification);
+            }
+
+            // The event's sequence number comes from the notification's, which was committed before Twitch got
+            // its answer: it is the same however often the notification is delivered, and never reused.
+            events.AddRange(mapped.Take(EventsPerNotification).Select((e, i) => e with { Seq = notification.Seq * EventsPerNotification + i }));
         }
 
-        var stored = await store.InsertEventsAsync(events, cancellationToken);
-        if (redelivery && stored.Count < events.Count)
-        {
-            // Stored before the restart but perhaps never sent: send those too.
-            var missing = events.Where(e => !stored.ContainsKey(e.Id)).Select(e => e.Id).ToList();
-            stored = stored.Concat(await store.StoredEventSeqsAsync(missing, cancellationToken)).ToDictionary();
-        }
+        var envelopes = await fanOut.SendAsync(
+            async ct =>
+            {
+                var stored = await store.InsertEventsAsync(events, ct);
+                if (redelivery && stored.Count < events.Count)
+                {
+                    // Stored before the restart but perhaps never sent: send those too.
+                    var missing = events.Where(e => !stored.Contains(e.Id)).Select(e => e.Id).ToList();
+                    stored = stored.Union(await store.StoredEventIdsAsync(missing, ct)).ToHashSet(StringComparer.Ordinal);
+                }
 
-        var envelopes = events
-            .Where(e => stored.ContainsKey(e.Id))
-            .Select(e => new OverlayEnvelope(e.Id, stored[e.Id], e.TimeStamp, e.BroadcasterUserId, e.IsTest, OverlayEventKind.Twitch(e.Type), e.Data))
-            .OrderBy(e => e.Seq)
-            .ToList();
-
-        await fanOut.SendAsync(envelopes, cancellationToken);
+                return events
+                    .Where(e => stored.Contains(e.Id))
+                    .OrderBy(e => e.Seq)
+                    .Select(e => new OverlayEnvelope(e.Id, e.Seq, e.TimeStamp, e.BroadcasterUserId, e.IsTest, OverlayEventKind.Twitch(e.Type), e.Data))
+                    .ToList();
+            },
+            cancellationToken);
         await store.MarkDeliveredAsync(batch.Select(n => n.MessageId).ToList(), time.GetUtcNow(), cancellationToken);
         metrics.Delivered(envelopes.Count);
         if (logger.IsEnabled(LogLevel.Debug))

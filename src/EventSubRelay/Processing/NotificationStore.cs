@@ -6,8 +6,18 @@ using NpgsqlTypes;
 namespace EventSubRelay.Processing;
 
 /// <summary>The hot-path SQL: each method is one statement over a whole batch.</summary>
-internal sealed class NotificationStore(NpgsqlDataSource dataSource, InstanceLease lease)
+/// <remarks>
+/// Only the notification insert waits for the disk flush: it is what Twitch's acknowledgement promises.
+/// Overlay events and delivery marks are derived from committed notifications and are written again
+/// by the outbox if a crash loses them, so they are committed without waiting (<see cref="AsyncCommitKey"/>).
+/// </remarks>
+internal sealed class NotificationStore(
+    NpgsqlDataSource dataSource,
+    [FromKeyedServices(NotificationStore.AsyncCommitKey)] NpgsqlDataSource asyncCommit,
+    InstanceLease lease)
 {
+    public const string AsyncCommitKey = "async-commit";
+
     /// <summary>Inserts the batch, skipping message ids already stored; returns the new ones with their sequence numbers.</summary>
     public async Task<IReadOnlyList<(string MessageId, long Seq)>> InsertNewAsync(IReadOnlyList<IncomingNotification> batch, CancellationToken cancellationToken)
     {
@@ -42,22 +52,23 @@ internal sealed class NotificationStore(NpgsqlDataSource dataSource, InstanceLea
         return inserted;
     }
 
-    /// <summary>Stores overlay events, skipping ids already stored; returns the stored ones with their sequence numbers.</summary>
-    public async Task<IReadOnlyDictionary<string, long>> InsertEventsAsync(IReadOnlyList<PreparedEvent> events, CancellationToken cancellationToken)
+    /// <summary>Stores overlay events, skipping ids already stored; returns the ids it stored.</summary>
+    public async Task<IReadOnlySet<string>> InsertEventsAsync(IReadOnlyList<PreparedEvent> events, CancellationToken cancellationToken)
     {
         if (events.Count == 0)
         {
-            return new Dictionary<string, long>();
+            return new HashSet<string>();
         }
 
         const string sql = """
-            INSERT INTO overlay_events (id, notification_message_id, broadcaster_user_id, type, is_test, time_stamp, data)
-            SELECT * FROM unnest(@id, @notification_message_id, @broadcaster_user_id, @type, @is_test, @time_stamp, @data::jsonb[])
-            ON CONFLICT (id) DO NOTHING
-            RETURNING id, seq
+            INSERT INTO overlay_events (seq, id, notification_message_id, broadcaster_user_id, type, is_test, time_stamp, data)
+            SELECT * FROM unnest(@seq, @id, @notification_message_id, @broadcaster_user_id, @type, @is_test, @time_stamp, @data::jsonb[])
+            ON CONFLICT DO NOTHING
+            RETURNING id
             """;
 
-        await using var command = dataSource.CreateCommand(sql);
+        await using var command = asyncCommit.CreateCommand(sql);
+        AddArray(command, "seq", events, e => e.Seq, NpgsqlDbType.Bigint);
         AddArray(command, "id", events, e => e.Id);
         AddArray(command, "notification_message_id", events, e => e.NotificationMessageId);
         AddArray(command, "broadcaster_user_id", events, e => e.BroadcasterUserId);
@@ -66,34 +77,32 @@ internal sealed class NotificationStore(NpgsqlDataSource dataSource, InstanceLea
         AddArray(command, "time_stamp", events, e => e.TimeStamp.ToUniversalTime(), NpgsqlDbType.TimestampTz);
         AddArray(command, "data", events, e => e.Data.GetRawText());
 
-        var stored = new Dictionary<string, long>(events.Count);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            stored[reader.GetString(0)] = reader.GetInt64(1);
-        }
-
-        return stored;
+        return await ReadIdsAsync(command, cancellationToken);
     }
 
-    /// <summary>The stored overlay events of these notifications, for redelivery after a restart.</summary>
-    public async Task<IReadOnlyDictionary<string, long>> StoredEventSeqsAsync(IReadOnlyList<string> eventIds, CancellationToken cancellationToken)
+    /// <summary>Which of these overlay events are stored, for redelivery after a restart.</summary>
+    public async Task<IReadOnlySet<string>> StoredEventIdsAsync(IReadOnlyList<string> eventIds, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT id, seq FROM overlay_events WHERE id = ANY(@ids)");
+        await using var command = dataSource.CreateCommand("SELECT id FROM overlay_events WHERE id = ANY(@ids)");
         command.Parameters.Add(new NpgsqlParameter<string[]>("ids", eventIds.ToArray()));
-        var stored = new Dictionary<string, long>(eventIds.Count);
+        return await ReadIdsAsync(command, cancellationToken);
+    }
+
+    private static async Task<HashSet<string>> ReadIdsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            stored[reader.GetString(0)] = reader.GetInt64(1);
+            ids.Add(reader.GetString(0));
         }
 
-        return stored;
+        return ids;
     }
 
     public async Task MarkDeliveredAsync(IReadOnlyList<string> messageIds, DateTimeOffset deliveredAt, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("UPDATE notifications SET delivered_at = @at WHERE message_id = ANY(@ids)");
+        await using var command = asyncCommit.CreateCommand("UPDATE notifications SET delivered_at = @at WHERE message_id = ANY(@ids)");
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("at", deliveredAt.ToUniversalTime()));
         command.Parameters.Add(new NpgsqlParameter<string[]>("ids", messageIds.ToArray()));
         await command.ExecuteNonQueryAsync(cancellationToken);
@@ -173,7 +182,7 @@ internal sealed record CommittedNotification(
     DateTimeOffset MessageTimestamp,
     string PayloadJson);
 
-/// <summary>An overlay event produced by mapping, before it has a sequence number.</summary>
+/// <summary>An overlay event produced by mapping; the delivery worker gives it its <see cref="Seq"/>.</summary>
 internal sealed record PreparedEvent(
     string Id,
     string NotificationMessageId,
@@ -181,4 +190,5 @@ internal sealed record PreparedEvent(
     string Type,
     bool IsTest,
     DateTimeOffset TimeStamp,
-    JsonElement Data);
+    JsonElement Data,
+    long Seq = 0);

@@ -177,11 +177,8 @@ namespace EventSubRelay.Data.Migrations
             modelBuilder.Entity("EventSubRelay.Data.StoredOverlayEvent", b =>
                 {
                     b.Property<long>("Seq")
-                        .ValueGeneratedOnAdd()
                         .HasColumnType("bigint")
                         .HasColumnName("seq");
-
-                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Seq"));
 
                     b.Property<string>("BroadcasterUserId")
                         .IsRequired()

@@ -1,0 +1,256 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using EventSubRelay.Data;
+using EventSubRelay.Overlay;
+using EventSubRelay.Webhooks;
+using Microsoft.AspNetCore.SignalR;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.EntityFrameworkCore;
+
+namespace EventSubRelay.Benchmarks.Latency;
+
+/// <summary>
+/// End-to-end latency from webhook POST to overlay client receipt at a fixed event rate with many
+/// connected overlays, against a bare SignalR server sending the same envelopes at the same rate.
+/// </summary>
+internal static class LatencyBenchmark
+{
+    private const string Secret = "benchmark-webhook-secret";
+
+    public sealed record Settings(int Rate = 2000, int Clients = 1000, int Broadcasters = 500, int WarmUpSeconds = 3, int Seconds = 10);
+
+    public static async Task<int> RunAsync(Settings settings)
+    {
+        Console.WriteLine($"End-to-end latency: {settings.Rate} events/s for {settings.Seconds} s (after {settings.WarmUpSeconds} s warm-up), " +
+                          $"{settings.Clients} overlay clients across {settings.Broadcasters} broadcasters, {Environment.ProcessorCount} cores");
+
+        var baseline = await MeasureSignalROnlyAsync(settings);
+        var relay = await MeasureRelayAsync(settings);
+
+        Console.WriteLine();
+        Console.WriteLine($"{"path",-34} {"events",8} {"receipts",9} {"lost",6} {"p50 ms",8} {"p99 ms",8} {"max ms",8}");
+        foreach (var result in new[] { baseline, relay })
+        {
+            Console.WriteLine(result.ToString());
+        }
+
+        Console.WriteLine($"{"relay p99 / SignalR-only p99",-34} {relay.P99 / baseline.P99,8:0.00}x");
+        return relay.Lost == 0 ? 0 : 1;
+    }
+
+    private static async Task<Result> MeasureRelayAsync(Settings settings)
+    {
+        var binDirectory = LocalPostgres.FindBinDirectory() ?? throw new InvalidOperationException("PostgreSQL binaries are required.");
+        var dataDirectory = Path.Combine(Path.GetTempPath(), "eventsubrelay-latency", Guid.NewGuid().ToString("N"));
+        var postgres = await LocalPostgres.StartAsync(binDirectory, dataDirectory, LocalPostgres.FreePort(), durable: true);
+        try
+        {
+            await postgres.CreateDatabaseAsync("relay");
+            var connectionString = postgres.ConnectionString("relay");
+            await using var relay = await RelayChild.StartAsync(connectionString, Secret);
+
+            var tokens = await CreateTokensAsync(connectionString, settings.Broadcasters);
+            var clients = await ConnectAsync(settings, i => (new Uri(relay.BaseAddress, OverlayExtensions.HubPath), tokens[i % settings.Broadcasters]), subscribe: true);
+            try
+            {
+                using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = relay.BaseAddress };
+                var failures = 0;
+                return await DriveAsync("relay: POST /eventsub -> overlay", settings, clients, async (broadcaster, id) =>
+                {
+                    using var response = await SendWebhookAsync(http, BroadcasterId(broadcaster), id);
+                    if (response.StatusCode != HttpStatusCode.NoContent)
+                    {
+                        Interlocked.Increment(ref failures);
+                    }
+                });
+            }
+            finally
+            {
+                await Task.WhenAll(clients.Select(c => c.Connection.DisposeAsync().AsTask()));
+            }
+        }
+        finally
+        {
+            await postgres.StopAsync();
+            Directory.Delete(dataDirectory, recursive: true);
+        }
+    }
+
+    private static async Task<Result> MeasureSignalROnlyAsync(Settings settings)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSignalR();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{LocalPostgres.FreePort()}");
+        await using var app = builder.Build();
+        app.MapHub<BaselineHub>("/hubs/baseline");
+        await app.StartAsync();
+        var address = new Uri(app.Urls.First());
+        var hub = app.Services.GetRequiredService<IHubContext<BaselineHub>>();
+        var data = JsonDocument.Parse(FollowEvent("1")).RootElement.Clone();
+
+        var clients = await ConnectAsync(settings, i => (new Uri(address, "/hubs/baseline"), BroadcasterId(i % settings.Broadcasters)), subscribe: false);
+        try
+        {
+            return await DriveAsync("SignalR only: server -> client", settings, clients, (broadcaster, id) =>
+                hub.Clients.Group(BroadcasterId(broadcaster)).SendAsync(OverlayClientMethods.Event,
+                    new OverlayEnvelope(id, 0, DateTimeOffset.UtcNow, BroadcasterId(broadcaster), false, OverlayEventKind.Twitch("Follow"), data)));
+        }
+        finally
+        {
+            await Task.WhenAll(clients.Select(c => c.Connection.DisposeAsync().AsTask()));
+        }
+    }
+
+    /// <summary>Sends events at the fixed rate, round-robin over broadcasters, and collects receipt latencies.</summary>
+    private static async Task<Result> DriveAsync(string name, Settings settings, IReadOnlyList<Client> clients, Func<int, string, Task> send)
+    {
+        var sentAt = new ConcurrentDictionary<string, long>(StringComparer.Ordinal);
+        var latencies = new ConcurrentBag<double>();
+        var measuring = 0;
+        foreach (var client in clients)
+        {
+            client.Received = id =>
+            {
+                if (Volatile.Read(ref measuring) == 1 && sentAt.TryGetValue(id, out var start))
+                {
+                    latencies.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+                }
+            };
+        }
+
+        var tick = TimeSpan.FromMilliseconds(10);
+        var perTick = settings.Rate / 100;
+        var pending = new ConcurrentBag<Task>();
+        var sentMeasured = 0;
+        var broadcaster = 0;
+        using var timer = new PeriodicTimer(tick);
+        var total = (settings.WarmUpSeconds + settings.Seconds) * 100;
+        for (var t = 0; t < total && await timer.WaitForNextTickAsync(); t++)
+        {
+            if (t == settings.WarmUpSeconds * 100)
+            {
+                Volatile.Write(ref measuring, 1);
+            }
+
+            for (var i = 0; i < perTick; i++)
+            {
+                var id = Guid.NewGuid().ToString();
+                var target = broadcaster++ % settings.Broadcasters;
+                if (Volatile.Read(ref measuring) == 1)
+                {
+                    sentAt[id] = Stopwatch.GetTimestamp();
+                    sentMeasured++;
+                }
+
+                pending.Add(send(target, id));
+            }
+        }
+
+        await Task.WhenAll(pending);
+        // Let the last events arrive (bounded), then stop counting.
+        var expected = sentMeasured * (settings.Clients / settings.Broadcasters);
+        var deadline = Stopwatch.StartNew();
+        while (latencies.Count < expected && deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(50);
+        }
+
+        Volatile.Write(ref measuring, 0);
+        var sorted = latencies.Order().ToArray();
+        return new Result(name, sentMeasured, sorted.Length, expected - sorted.Length, Percentile(sorted, 0.50), Percentile(sorted, 0.99), sorted.LastOrDefault());
+    }
+
+    private static async Task<List<Client>> ConnectAsync(Settings settings, Func<int, (Uri Url, string Token)> target, bool subscribe)
+    {
+        var clients = new List<Client>(settings.Clients);
+        for (var i = 0; i < settings.Clients; i += 50)
+        {
+            var batch = Enumerable.Range(i, Math.Min(50, settings.Clients - i)).Select(async n =>
+            {
+                var (url, token) = target(n);
+                var connection = new HubConnectionBuilder()
+                    .WithUrl(subscribe ? url : new Uri(url + "?broadcaster=" + token), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
+                    .Build();
+                var client = new Client(connection);
+                connection.On<OverlayEnvelope>(OverlayClientMethods.Event, e => client.Received(e.Id));
+                await connection.StartAsync();
+                if (subscribe)
+                {
+                    await connection.InvokeAsync<string[]>("Subscribe", new[] { "*" });
+                }
+
+                return client;
+            });
+            clients.AddRange(await Task.WhenAll(batch));
+        }
+
+        return clients;
+    }
+
+    private static async Task<string[]> CreateTokensAsync(string connectionString, int broadcasters)
+    {
+        var options = new DbContextOptionsBuilder<RelayDbContext>().UseNpgsql(connectionString).Options;
+        await using var db = new RelayDbContext(options);
+        var tokens = new OverlayTokens(db, TimeProvider.System);
+        var secrets = new string[broadcasters];
+        for (var i = 0; i < broadcasters; i++)
+        {
+            secrets[i] = (await tokens.CreateAsync(BroadcasterId(i), "benchmark", CancellationToken.None)).Secret;
+        }
+
+        return secrets;
+    }
+
+    private static Task<HttpResponseMessage> SendWebhookAsync(HttpClient http, string broadcaster, string messageId)
+    {
+        var body = $$"""
+            {"subscription":{"id":"5d1f3a3a-1b0c-4c1e-9f4e-2f7b7c1c8c11","status":"enabled","type":"channel.follow","version":"2","cost":0,
+            "condition":{"broadcaster_user_id":"{{broadcaster}}","moderator_user_id":"{{broadcaster}}"},
+            "transport":{"method":"webhook","callback":"https://relay.example/eventsub"},"created_at":"2026-11-24T09:00:00.000000000Z"},
+            "event":{{FollowEvent(broadcaster)}}}
+            """;
+        var bytes = Encoding.UTF8.GetBytes(body);
+        var timestamp = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+        var request = new HttpRequestMessage(HttpMethod.Post, "/eventsub") { Content = new ByteArrayContent(bytes) };
+        request.Content.Headers.ContentType = new("application/json");
+        request.Headers.Add("Twitch-Eventsub-Message-Id", messageId);
+        request.Headers.Add("Twitch-Eventsub-Message-Type", "notification");
+        request.Headers.Add("Twitch-Eventsub-Message-Timestamp", timestamp);
+        request.Headers.Add("Twitch-Eventsub-Message-Signature", TwitchSignature.Sign(Secret, messageId, timestamp, bytes));
+        return http.SendAsync(request);
+    }
+
+    private static string FollowEvent(string broadcaster) =>
+        $$"""{"user_id":"1234","user_login":"cool_user","user_name":"Cool_User","broadcaster_user_id":"{{broadcaster}}","broadcaster_user_login":"cooler_user","broadcaster_user_name":"Cooler_User","followed_at":"2026-11-24T10:00:00.123456789Z"}""";
+
+    private static string BroadcasterId(int index) => (100_000 + index).ToString(CultureInfo.InvariantCulture);
+
+    private static double Percentile(double[] sorted, double p) =>
+        sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
+
+    private sealed class Client(HubConnection connection)
+    {
+        public HubConnection Connection { get; } = connection;
+        public Action<string> Received { get; set; } = _ => { };
+    }
+
+    private sealed record Result(string Name, int Events, int Receipts, int Lost, double P50, double P99, double Max)
+    {
+        public override string ToString() => $"{Name,-34} {Events,8} {Receipts,9} {Lost,6} {P50,8:0.0} {P99,8:0.0} {Max,8:0.0}";
+    }
+
+    /// <summary>The baseline: clients join their broadcaster's group, as overlay clients do, and nothing else.</summary>
+    private sealed class BaselineHub : Hub
+    {
+        public override async Task OnConnectedAsync()
+        {
+            var broadcaster = Context.GetHttpContext()!.Request.Query["broadcaster"].ToString();
+            await Groups.AddToGroupAsync(Context.ConnectionId, broadcaster);
+        }
+    }
+}
