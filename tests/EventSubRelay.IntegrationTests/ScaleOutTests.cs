@@ -1,5 +1,8 @@
 using System.Net;
+using System.Net.Http.Json;
 using EventSubRelay.IntegrationTests.Infrastructure;
+using EventSubRelay.Overlay;
+using Microsoft.AspNetCore.SignalR.Client;
 
 namespace EventSubRelay.IntegrationTests;
 
@@ -98,6 +101,36 @@ public sealed class ScaleOutTests : IAsyncLifetime
             var received = await overlay.WaitForAsync(ids.Count + markers.Length);
             received.Select(e => e.Id).Should().BeEquivalentTo([.. ids, .. markers]).And.OnlyHaveUniqueItems();
         }
+    }
+
+    [Fact]
+    public async Task Status_through_either_instance_reports_connections_on_both()
+    {
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        var token = await RelayProcess.CreateOverlayTokenAsync(_environment, broadcaster);
+        await using var onA = await OverlayClient.ConnectAsync(A.BaseAddress, token);
+        await using var onB = await OverlayClient.ConnectAsync(B.BaseAddress, token);
+        await onA.SubscribeAsync("*");
+        await onB.SubscribeAsync("channel.follow");
+        var follow = await SendAsync(A, broadcaster);
+        await onB.NextAsync();
+        await onB.Connection.InvokeAsync("Ack", follow);
+        using var client = new HttpClient { BaseAddress = A.BaseAddress };
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+
+        // Instances publish their connections every two seconds; ask until B's acknowledgement shows.
+        OverlayStatus? status = null;
+        for (var attempt = 0; attempt < 50 && status?.Connections.Any(c => c.LastAck?.Id == follow) != true; attempt++)
+        {
+            status = await client.GetFromJsonAsync<OverlayStatus>("/api/overlays/status");
+            await Task.Delay(200);
+        }
+
+        status!.Connections.Should().HaveCount(2);
+        var fromB = status.Connections.Single(c => c.LastAck is not null);
+        fromB.SubscribedTypes.Should().Equal("channel.follow");
+        fromB.LastEvent!.Id.Should().Be(follow);
+        status.Connections.Single(c => c.LastAck is null).SubscribedTypes.Should().Equal("*");
     }
 
     private static async Task<string> SendAsync(RelayProcess relay, string broadcaster)

@@ -56,3 +56,19 @@ internal sealed class EventSubSubscription
     public DateTimeOffset UpdatedAt { get; set; }
     public DateTimeOffset? RevokedAt { get; set; }
 }
+
+/// <summary>An overlay connection as last published by the instance that holds it, for the status page.</summary>
+internal sealed class OverlayConnectionRecord
+{
+    public required string ConnectionId { get; set; }
+    public long InstanceKey { get; set; }
+    public required string BroadcasterUserId { get; set; }
+    public Guid TokenId { get; set; }
+    public required string TokenName { get; set; }
+    public DateTimeOffset ConnectedAt { get; set; }
+    public string[] SubscribedTypes { get; set; } = [];
+    public long[] SubscribedSinceSeq { get; set; } = [];
+    public string? LastAckId { get; set; }
+    public DateTimeOffset? LastAckAt { get; set; }
+    public DateTimeOffset SeenAt { get; set; }
+}

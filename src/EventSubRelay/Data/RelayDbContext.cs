@@ -9,6 +9,7 @@ internal sealed class RelayDbContext(DbContextOptions<RelayDbContext> options) :
     public DbSet<StoredOverlayEvent> OverlayEvents => Set<StoredOverlayEvent>();
     public DbSet<OverlayToken> OverlayTokens => Set<OverlayToken>();
     public DbSet<EventSubSubscription> Subscriptions => Set<EventSubSubscription>();
+    public DbSet<OverlayConnectionRecord> OverlayConnections => Set<OverlayConnectionRecord>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(RelayDbContext).Assembly);
@@ -91,5 +92,27 @@ internal sealed class EventSubSubscriptionConfiguration : IEntityTypeConfigurati
         builder.Property(s => s.BroadcasterUserId).HasColumnName("broadcaster_user_id");
         builder.Property(s => s.UpdatedAt).HasColumnName("updated_at");
         builder.Property(s => s.RevokedAt).HasColumnName("revoked_at");
+    }
+}
+
+internal sealed class OverlayConnectionRecordConfiguration : IEntityTypeConfiguration<OverlayConnectionRecord>
+{
+    public void Configure(EntityTypeBuilder<OverlayConnectionRecord> builder)
+    {
+        builder.ToTable("overlay_connections");
+        builder.HasKey(c => c.ConnectionId);
+        builder.Property(c => c.ConnectionId).HasColumnName("connection_id");
+        builder.Property(c => c.InstanceKey).HasColumnName("instance_key");
+        builder.HasIndex(c => c.InstanceKey);
+        builder.Property(c => c.BroadcasterUserId).HasColumnName("broadcaster_user_id");
+        builder.HasIndex(c => c.BroadcasterUserId);
+        builder.Property(c => c.TokenId).HasColumnName("token_id");
+        builder.Property(c => c.TokenName).HasColumnName("token_name");
+        builder.Property(c => c.ConnectedAt).HasColumnName("connected_at");
+        builder.Property(c => c.SubscribedTypes).HasColumnName("subscribed_types");
+        builder.Property(c => c.SubscribedSinceSeq).HasColumnName("subscribed_since_seq");
+        builder.Property(c => c.LastAckId).HasColumnName("last_ack_id");
+        builder.Property(c => c.LastAckAt).HasColumnName("last_ack_at");
+        builder.Property(c => c.SeenAt).HasColumnName("seen_at");
     }
 }

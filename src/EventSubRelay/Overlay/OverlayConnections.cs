@@ -12,10 +12,7 @@ internal sealed class OverlayConnections
 
     public void Remove(string connectionId) => _byConnection.TryRemove(connectionId, out _);
 
-    public IReadOnlyList<HubCallerContext> ForBroadcaster(string broadcasterUserId) =>
-        _byConnection.Values
-            .Where(c => c.User!.FindFirst(OverlayTokenAuthentication.BroadcasterClaim)!.Value == broadcasterUserId)
-            .ToList();
+    public IReadOnlyList<HubCallerContext> All() => [.. _byConnection.Values];
 
     /// <summary>The token ids of the live connections.</summary>
     public IReadOnlyCollection<Guid> TokenIds() =>

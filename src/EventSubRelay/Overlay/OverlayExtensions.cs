@@ -28,6 +28,7 @@ internal static class OverlayExtensions
         builder.Services.AddSingleton<OverlayConnections>();
         builder.Services.AddSingleton<InvalidTokenLimiter>();
         builder.Services.AddHostedService<RevokedTokenWatcher>();
+        builder.Services.AddHostedService<OverlayConnectionDirectory>();
     }
 
     public static void MapOverlay(this IEndpointRouteBuilder endpoints) =>

@@ -162,13 +162,20 @@ internal sealed class OverlayHub(OverlayFanOut fanOut, OverlayReplay replay, Ove
             }
 
             await Groups.AddToGroupAsync(Context.ConnectionId, OverlayGroups.For(broadcaster, OverlayGroups.AllTypes));
-            state.All = upTo;
+            lock (state.Types)
+            {
+                state.All = upTo;
+            }
+
             return;
         }
 
-        if (!state.Types.TryAdd(type, upTo))
+        lock (state.Types)
         {
-            return;
+            if (!state.Types.TryAdd(type, upTo))
+            {
+                return;
+            }
         }
 
         if (state.All is null)
@@ -187,7 +194,11 @@ internal sealed class OverlayHub(OverlayFanOut fanOut, OverlayReplay replay, Ove
             }
 
             await Groups.RemoveFromGroupAsync(Context.ConnectionId, OverlayGroups.For(broadcaster, OverlayGroups.AllTypes));
-            state.All = null;
+            lock (state.Types)
+            {
+                state.All = null;
+            }
+
             foreach (var single in state.Types.Keys)
             {
                 await Groups.AddToGroupAsync(Context.ConnectionId, OverlayGroups.For(broadcaster, single));
@@ -196,9 +207,12 @@ internal sealed class OverlayHub(OverlayFanOut fanOut, OverlayReplay replay, Ove
             return true;
         }
 
-        if (!state.Types.Remove(type))
+        lock (state.Types)
         {
-            return false;
+            if (!state.Types.Remove(type))
+            {
+                return false;
+            }
         }
 
         if (state.All is null)
@@ -243,14 +257,18 @@ internal sealed class ConnectionSubscriptions
     public long? PendingResumeAfter { get; set; }
     public bool IsEmpty => All is null && Types.Count == 0;
 
+    /// <summary>The subscriptions and where each began. Hub calls change them while the status publisher reads them.</summary>
     public IReadOnlyList<(string Type, long UpTo)> Snapshot()
     {
-        var entries = Types.Select(t => (t.Key, t.Value)).ToList();
-        if (All is { } all)
+        lock (Types)
         {
-            entries.Add((OverlayGroups.AllTypes, all));
-        }
+            var entries = Types.Select(t => (t.Key, t.Value)).ToList();
+            if (All is { } all)
+            {
+                entries.Add((OverlayGroups.AllTypes, all));
+            }
 
-        return entries;
+            return entries;
+        }
     }
 }

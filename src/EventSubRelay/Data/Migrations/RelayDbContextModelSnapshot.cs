@@ -61,6 +61,65 @@ namespace EventSubRelay.Data.Migrations
                     b.ToTable("eventsub_subscriptions", (string)null);
                 });
 
+            modelBuilder.Entity("EventSubRelay.Data.OverlayConnectionRecord", b =>
+                {
+                    b.Property<string>("ConnectionId")
+                        .HasColumnType("text")
+                        .HasColumnName("connection_id");
+
+                    b.Property<string>("BroadcasterUserId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("broadcaster_user_id");
+
+                    b.Property<DateTimeOffset>("ConnectedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("connected_at");
+
+                    b.Property<long>("InstanceKey")
+                        .HasColumnType("bigint")
+                        .HasColumnName("instance_key");
+
+                    b.Property<DateTimeOffset?>("LastAckAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_ack_at");
+
+                    b.Property<string>("LastAckId")
+                        .HasColumnType("text")
+                        .HasColumnName("last_ack_id");
+
+                    b.Property<DateTimeOffset>("SeenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("seen_at");
+
+                    b.PrimitiveCollection<long[]>("SubscribedSinceSeq")
+                        .IsRequired()
+                        .HasColumnType("bigint[]")
+                        .HasColumnName("subscribed_since_seq");
+
+                    b.PrimitiveCollection<string[]>("SubscribedTypes")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("subscribed_types");
+
+                    b.Property<Guid>("TokenId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("token_id");
+
+                    b.Property<string>("TokenName")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("token_name");
+
+                    b.HasKey("ConnectionId");
+
+                    b.HasIndex("BroadcasterUserId");
+
+                    b.HasIndex("InstanceKey");
+
+                    b.ToTable("overlay_connections", (string)null);
+                });
+
             modelBuilder.Entity("EventSubRelay.Data.OverlayToken", b =>
                 {
                     b.Property<Guid>("Id")
