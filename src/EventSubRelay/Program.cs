@@ -7,6 +7,12 @@ using EventSubRelay.Webhooks;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
+// The container health check runs the executable again; it needs nothing but HTTP.
+if (HealthProbe.IsRequested(args))
+{
+    return await HealthProbe.RunAsync();
+}
+
 var command = RelayCommand.Parse(args);
 var builder = WebApplication.CreateBuilder(command is null ? args : []);
 

@@ -1,0 +1,22 @@
+# syntax=docker/dockerfile:1
+
+# Build: restore and publish with the SDK.
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /source
+COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
+COPY src/EventSubRelay/EventSubRelay.csproj src/EventSubRelay/
+RUN dotnet restore src/EventSubRelay/EventSubRelay.csproj
+COPY src/ src/
+RUN dotnet publish src/EventSubRelay/EventSubRelay.csproj -c Release --no-restore -o /app
+
+# Run: the ASP.NET Core runtime only, as the image's unprivileged user.
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+WORKDIR /app
+COPY --from=build /app ./
+ENV ASPNETCORE_HTTP_PORTS=8080 \
+    ASPNETCORE_ENVIRONMENT=Production \
+    DOTNET_gcServer=0
+EXPOSE 8080
+USER $APP_UID
+HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 CMD ["dotnet", "EventSubRelay.dll", "healthcheck"]
+ENTRYPOINT ["dotnet", "EventSubRelay.dll"]
