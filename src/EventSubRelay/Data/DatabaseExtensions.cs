@@ -72,11 +72,11 @@ internal sealed class DatabaseConnection
                 "ConnectionStrings:Postgres is not set. Set it (environment variable ConnectionStrings__Postgres) to your PostgreSQL server, or run `docker compose up`.");
         }
 
-        var binDirectory = LocalPostgres.FindBinDirectory() ?? throw new StartupConfigurationException(
+        var section = configuration.GetSection("LocalPostgres");
+        var binDirectory = LocalPostgres.FindBinDirectory(section["SearchRoot"] is { Length: > 0 } root ? root : LocalPostgres.DebianRoot) ?? throw new StartupConfigurationException(
             "No PostgreSQL is configured and no PostgreSQL binaries were found (initdb on PATH or under /usr/lib/postgresql/*/bin). " +
             "Either run `docker compose up`, or set ConnectionStrings:Postgres (environment variable ConnectionStrings__Postgres) to a PostgreSQL server.");
 
-        var section = configuration.GetSection("LocalPostgres");
         var dataDirectory = section["DataDirectory"] is { Length: > 0 } directory ? directory : LocalPostgres.DefaultDataDirectory();
         var port = section.GetValue("Port", 54329);
 

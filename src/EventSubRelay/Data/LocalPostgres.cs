@@ -39,8 +39,10 @@ public sealed class LocalPostgres
         Database = database,
     }.ConnectionString;
 
-    /// <summary>The directory holding <c>initdb</c> and <c>pg_ctl</c>: on PATH, else the newest under /usr/lib/postgresql.</summary>
-    public static string? FindBinDirectory()
+    public const string DebianRoot = "/usr/lib/postgresql";
+
+    /// <summary>The directory holding <c>initdb</c> and <c>pg_ctl</c>: on PATH, else the newest under <paramref name="debianRoot"/>.</summary>
+    public static string? FindBinDirectory(string debianRoot = DebianRoot)
     {
         var path = Environment.GetEnvironmentVariable("PATH") ?? "";
         foreach (var directory in path.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
@@ -51,7 +53,6 @@ public sealed class LocalPostgres
             }
         }
 
-        const string debianRoot = "/usr/lib/postgresql";
         if (!Directory.Exists(debianRoot))
         {
             return null;

@@ -1,0 +1,103 @@
+using System.Text.RegularExpressions;
+using EventSubRelay.Data;
+using EventSubRelay.IntegrationTests.Infrastructure;
+
+namespace EventSubRelay.IntegrationTests;
+
+/// <summary>The relay executable's start-up checks and commands, run as a process.</summary>
+public sealed class StartupTests
+{
+    [Fact]
+    public async Task Production_without_a_connection_string_exits_naming_the_setting()
+    {
+        var (exitCode, output) = await RelayProcess.RunCommandAsync(new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["EventSub__Secret"] = TwitchWebhook.Secret,
+        });
+
+        exitCode.Should().NotBe(0);
+        output.Should().Contain("ConnectionStrings:Postgres");
+    }
+
+    [Fact]
+    public async Task Production_with_a_too_short_secret_exits_naming_the_setting()
+    {
+        var connectionString = await (await PostgresServer.Shared).CreateDatabaseAsync();
+        var environment = RelayProcess.Environment(connectionString);
+        environment["EventSub__Secret"] = "short";
+        environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{LocalPostgres.FreePort()}";
+
+        var (exitCode, output) = await RelayProcess.RunCommandAsync(environment);
+
+        exitCode.Should().NotBe(0);
+        output.Should().Contain("EventSub:Secret must be 10 to 100 characters long");
+    }
+
+    [Fact]
+    public async Task Development_without_database_or_postgres_binaries_exits_naming_both_fixes()
+    {
+        var (exitCode, output) = await RelayProcess.RunCommandAsync(new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["PATH"] = "/usr/bin:/bin",
+            ["LocalPostgres__SearchRoot"] = Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N")),
+        });
+
+        exitCode.Should().NotBe(0);
+        output.Should().Contain("docker compose up").And.Contain("ConnectionStrings:Postgres");
+    }
+
+    [Fact]
+    public async Task Migrate_command_creates_the_schema_and_exits()
+    {
+        var connectionString = await (await PostgresServer.Shared).CreateDatabaseAsync();
+        var environment = RelayProcess.Environment(connectionString);
+        environment["Database__MigrateOnStartup"] = "false";
+
+        var (exitCode, output) = await RelayProcess.RunCommandAsync(environment, "migrate");
+
+        exitCode.Should().Be(0, output);
+        (await Database.CountAsync(connectionString, "SELECT count(*) FROM information_schema.tables WHERE table_name IN ('notifications', 'overlay_events', 'overlay_tokens')"))
+            .Should().Be(3);
+    }
+
+    [Fact]
+    public async Task Overlay_token_commands_create_list_rotate_and_revoke()
+    {
+        var environment = RelayProcess.Environment(await (await PostgresServer.Shared).CreateDatabaseAsync());
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+
+        var (created, createOutput) = await RelayProcess.RunCommandAsync(environment, "overlay-token", "create", "--broadcaster", broadcaster, "--name", "alert-box");
+        var id = Regex.Match(createOutput, "Created overlay token (\\S+)").Groups[1].Value;
+        var (listed, listOutput) = await RelayProcess.RunCommandAsync(environment, "overlay-token", "list", "--broadcaster", broadcaster);
+        var (rotated, rotateOutput) = await RelayProcess.RunCommandAsync(environment, "overlay-token", "rotate", id);
+        var newId = Regex.Match(rotateOutput, "and created (\\S+)").Groups[1].Value;
+        var (revoked, _) = await RelayProcess.RunCommandAsync(environment, "overlay-token", "revoke", newId);
+        var (revokedAgain, _) = await RelayProcess.RunCommandAsync(environment, "overlay-token", "revoke", newId);
+        var (_, finalList) = await RelayProcess.RunCommandAsync(environment, "overlay-token", "list");
+        var (badUsage, usage) = await RelayProcess.RunCommandAsync(environment, "overlay-token", "create", "--broadcaster", "not-a-number");
+
+        (created, listed, rotated, revoked, revokedAgain, badUsage).Should().Be((0, 0, 0, 0, 1, 2));
+        createOutput.Should().MatchRegex("esr_[A-Za-z0-9_-]{43}");
+        listOutput.Should().Contain(id).And.Contain("alert-box").And.Contain("active").And.NotContain("esr_");
+        rotateOutput.Should().Contain($"Revoked overlay token {id}");
+        finalList.Split('\n').Where(l => l.Contains(broadcaster, StringComparison.Ordinal)).Should().HaveCount(2).And.OnlyContain(l => l.Contains("revoked", StringComparison.Ordinal));
+        usage.Should().Contain("Usage:");
+    }
+
+    [Fact]
+    public async Task Healthcheck_command_succeeds_against_a_running_relay_and_fails_without_one()
+    {
+        var environment = RelayProcess.Environment(await (await PostgresServer.Shared).CreateDatabaseAsync());
+        var port = LocalPostgres.FreePort();
+        await using var relay = await RelayProcess.StartAsync(environment, port);
+
+        var (healthy, _) = await RelayProcess.RunCommandAsync(new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) }, "healthcheck");
+        await relay.KillAsync();
+        var (unhealthy, _) = await RelayProcess.RunCommandAsync(new Dictionary<string, string> { ["ASPNETCORE_HTTP_PORTS"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture) }, "healthcheck");
+
+        healthy.Should().Be(0);
+        unhealthy.Should().Be(1);
+    }
+}
