@@ -2,6 +2,8 @@
 
 # Build: restore and publish with the SDK.
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+# npm restores the overlay page's SignalR browser client during the build.
+RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
 WORKDIR /source
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/EventSubRelay/EventSubRelay.csproj src/EventSubRelay/

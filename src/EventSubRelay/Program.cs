@@ -56,6 +56,7 @@ try
     app.MapEventSubWebhook();
     app.MapOverlay();
     app.MapOverlayStatus();
+    app.MapOverlayPage();
     app.MapRelayOperations();
 
     await app.RunAsync();

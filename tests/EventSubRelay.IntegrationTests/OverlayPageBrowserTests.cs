@@ -1,0 +1,132 @@
+using System.Net;
+using EventSubRelay.IntegrationTests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace EventSubRelay.IntegrationTests;
+
+/// <summary>The overlay page at /overlay in headless Chromium, against a real relay.</summary>
+public sealed class OverlayPageBrowserTests(OverlayPageBrowserTests.Browser browser) : IClassFixture<OverlayPageBrowserTests.Browser>
+{
+    public sealed class Browser : RelayFixture, IAsyncLifetime
+    {
+        private IPlaywright? _playwright;
+
+        public IBrowser Chromium { get; private set; } = null!;
+
+        async Task IAsyncLifetime.InitializeAsync()
+        {
+            await InitializeAsync();
+            _playwright = await Playwright.CreateAsync();
+            Chromium = await _playwright.Chromium.LaunchAsync(new()
+            {
+                // The system's Chromium (apt-get install chromium); never a downloaded browser.
+                ExecutablePath = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium",
+                Headless = true,
+                Args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            });
+        }
+
+        async Task IAsyncLifetime.DisposeAsync()
+        {
+            await Chromium.DisposeAsync();
+            _playwright?.Dispose();
+            await DisposeAsync();
+        }
+    }
+
+    private RelayFactory Factory => browser.Factory;
+
+    [Fact]
+    public async Task Alert_for_a_signed_webhook_appears_on_the_page()
+    {
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        await using var context = await browser.Chromium.NewContextAsync();
+        var page = await OpenOverlayAsync(context, await Factory.CreateOverlayTokenAsync(broadcaster));
+
+        await Factory.SendNotificationAsync(broadcaster);
+
+        await Assertions.Expect(page.Locator("#alert")).ToHaveTextAsync("Awesome_User followed!");
+        await Assertions.Expect(page.Locator("#alert")).ToHaveClassAsync("visible");
+    }
+
+    [Fact]
+    public async Task Every_event_appears_exactly_once_when_the_page_is_reloaded_while_events_arrive()
+    {
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        var token = await Factory.CreateOverlayTokenAsync(broadcaster);
+        await using var context = await browser.Chromium.NewContextAsync();
+        var page = await OpenOverlayAsync(context, token, duration: 150, log: true);
+
+        var sent = new List<string>();
+        for (var round = 0; round < 2; round++)
+        {
+            var sending = Task.WhenAll(Enumerable.Range(0, 10).Select(_ => Factory.SendNotificationAsync(broadcaster)));
+            await page.ReloadAsync();
+            sent.AddRange(await sending);
+            await Assertions.Expect(page.Locator("body")).ToHaveAttributeAsync("data-connected", "true");
+        }
+
+        // The page logs each alert it shows next to its resume point, so the log survives the reloads.
+        var shown = Array.Empty<string>();
+        await WaitUntilAsync(
+            async () => sent.All((shown = await page.EvaluateAsync<string[]>("() => JSON.parse(localStorage.getItem('eventsubrelay.shownLog') ?? '[]')")).Contains),
+            TimeSpan.FromSeconds(30),
+            () => $"shown {shown.Length} of {sent.Count}; missing {string.Join(", ", sent.Where(id => !shown.Contains(id)))}");
+
+        shown.Should().OnlyHaveUniqueItems();
+        shown.Should().BeEquivalentTo(sent);
+    }
+
+    [Fact]
+    public async Task Disconnected_indicator_is_hidden_while_connected_and_shown_when_the_relay_is_gone()
+    {
+        var relay = await RelayFactory.StartAsync();
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        await using var context = await browser.Chromium.NewContextAsync();
+        var page = await OpenOverlayAsync(context, await relay.CreateOverlayTokenAsync(broadcaster), factory: relay);
+
+        await Assertions.Expect(page.Locator("#status")).ToBeHiddenAsync();
+        await relay.DisposeAsync();
+
+        await Assertions.Expect(page.Locator("#status")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+    }
+
+    [Fact]
+    public async Task Page_and_its_scripts_are_served_with_a_content_security_policy()
+    {
+        using var client = Factory.CreateRelayClient();
+
+        using var page = await client.GetAsync("/overlay");
+        using var script = await client.GetAsync("/overlay/signalr.min.js");
+        using var missing = await client.GetAsync("/overlay/secrets.txt");
+
+        page.StatusCode.Should().Be(HttpStatusCode.OK);
+        page.Content.Headers.ContentType!.MediaType.Should().Be("text/html");
+        page.Headers.GetValues("Content-Security-Policy").Single().Should().Contain("script-src 'self'");
+        (await script.Content.ReadAsStringAsync()).Should().Contain("HubConnectionBuilder");
+        missing.StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    private async Task<IPage> OpenOverlayAsync(IBrowserContext context, string token, int duration = 300, RelayFactory? factory = null, bool log = false)
+    {
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(new Uri((factory ?? Factory).BaseAddress, $"/overlay#token={token}&duration={duration}&gap=20{(log ? "&log=1" : "")}").ToString());
+        await Assertions.Expect(page.Locator("body")).ToHaveAttributeAsync("data-connected", "true");
+        return page;
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, Func<string> describe)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException(describe());
+            }
+
+            // The page reports alerts as it shows them, one by one; there is nothing to await but time.
+            await Task.Delay(50);
+        }
+    }
+}
