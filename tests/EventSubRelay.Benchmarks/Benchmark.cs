@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
 using EventSubRelay.Data;
@@ -39,7 +40,11 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
         await using var server = ChildProcess.Start("bare Kestrel", dll, [BareServer.Command], ServerEnvironment(baseAddress), Path.Combine(workDirectory, "bare.log"));
         await server.WaitUntilReadyAsync(new Uri(baseAddress, "/healthz"), StartupTimeout, cancellationToken);
         output.WriteLine($"(a) bare Kestrel on {baseAddress}: {options.WarmupSeconds} s warm-up, {options.Seconds} s measured…");
-        return await LoadGenerator.RunAsync("(a) bare Kestrel: read body, 204", new Uri(baseAddress, "/eventsub"), new FollowNotifications(Secret), options, cancellationToken);
+        var measuring = LoadGenerator.RunAsync("(a) bare Kestrel: read body, 204", new Uri(baseAddress, "/eventsub"), new FollowNotifications(Secret), options, cancellationToken);
+        await Task.Delay(TimeSpan.FromSeconds(options.WarmupSeconds), cancellationToken);
+        var cpu = CpuSample.Take(server, postgres: null);
+        var load = await measuring;
+        return load with { Cpu = CpuSample.Take(server, postgres: null).Minus(cpu) };
     }
 
     private async Task<(LoadResult Load, RelayStats Stats)> RunRelayAsync(string workDirectory, CancellationToken cancellationToken)
@@ -69,7 +74,7 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
             {
                 await relay.WaitUntilReadyAsync(new Uri(baseAddress, "/readyz"), StartupTimeout, cancellationToken);
                 var settings = options.RelaySettings.Count == 0 ? "" : $" with {string.Join(", ", options.RelaySettings.Select(s => $"{s.Key}={s.Value}"))}";
-                output.WriteLine($"(b) relay on {baseAddress}{settings}, PostgreSQL {Path.GetFileName(Path.GetDirectoryName(binDirectory))} on port {postgres.Port} (fsync on): {options.WarmupSeconds} s warm-up, {options.Seconds} s measured…");
+                output.WriteLine($"(b) relay on {baseAddress}{settings}, PostgreSQL from {binDirectory} on port {postgres.Port} (fsync on): {options.WarmupSeconds} s warm-up, {options.Seconds} s measured…");
 
                 var metrics = new Uri(baseAddress, "/metrics");
                 using var scrape = new HttpClient();
@@ -77,7 +82,9 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
                 var measuring = LoadGenerator.RunAsync("(b) relay /eventsub: durable 204", new Uri(baseAddress, "/eventsub"), notifications, options, cancellationToken);
                 await Task.Delay(TimeSpan.FromSeconds(options.WarmupSeconds), cancellationToken);
                 before = await MetricsSnapshot.ScrapeAsync(scrape, metrics, cancellationToken);
+                var cpu = CpuSample.Take(relay, postgres);
                 load = await measuring;
+                load = load with { Cpu = CpuSample.Take(relay, postgres).Minus(cpu) };
                 after = await MetricsSnapshot.ScrapeAsync(scrape, metrics, cancellationToken);
             }
 
@@ -116,8 +123,18 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
 
         var commits = stats.Measured;
         output.WriteLine(commits.Commits > 0
-            ? string.Create(CultureInfo.InvariantCulture, $"relay commits in the measured window: {commits.Commits:N0}, average batch {commits.Notifications / commits.Commits:0.0} notifications")
+            ? string.Create(CultureInfo.InvariantCulture,
+                $"relay in the measured window: {commits.Commits:N0} commits, average batch {commits.Notifications / commits.Commits:0.0} notifications; {commits.EventsSent / options.Seconds:N0} overlay events sent/s")
             : "relay commits in the measured window: none reported by /metrics");
+        output.WriteLine("CPU per acknowledged notification in the measured window (less sensitive than req/s to other load on the machine):");
+        foreach (var result in (LoadResult[])[bare, relay])
+        {
+            var perRequest = (TimeSpan cpu) => result.Acknowledged == 0 ? double.NaN : cpu.TotalMicroseconds / result.Acknowledged;
+            var database = result.Cpu.Postgres is { } postgres ? string.Create(CultureInfo.InvariantCulture, $", PostgreSQL {perRequest(postgres),5:0} µs") : "";
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {result.Target,-34} server {perRequest(result.Cpu.Server),5:0} µs{database}, load generator {perRequest(result.Cpu.LoadGenerator),5:0} µs"));
+        }
+
         var verdict = stats.StoredRows >= relay.AcknowledgedInWholeRun ? "" : "  <-- FEWER ROWS THAN ACKNOWLEDGEMENTS";
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"relay durability check: {relay.AcknowledgedInWholeRun:N0} notifications acknowledged with 204 (whole run), {stats.StoredRows:N0} rows stored{verdict}"));
@@ -152,33 +169,69 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
     private sealed record RelayStats(MetricsSnapshot Measured, long StoredRows);
 }
 
-/// <summary>The commit batch histogram from the relay's Prometheus endpoint.</summary>
-internal sealed record MetricsSnapshot(double Notifications, double Commits)
+/// <summary>CPU time used so far by the server under test, its PostgreSQL (all server processes) and this load generator.</summary>
+internal sealed record CpuSample(TimeSpan Server, TimeSpan? Postgres, TimeSpan LoadGenerator)
 {
-    private const string BatchSize = "eventsubrelay_commit_batch_size";
+    public static CpuSample Empty { get; } = new(TimeSpan.Zero, null, TimeSpan.Zero);
 
-    public static async Task<MetricsSnapshot> ScrapeAsync(HttpClient client, Uri url, CancellationToken cancellationToken)
+    public static CpuSample Take(ChildProcess server, LocalPostgres? postgres) =>
+        new(server.CpuTime, postgres is null ? null : PostgresCpu(postgres), Process.GetCurrentProcess().TotalProcessorTime);
+
+    public CpuSample Minus(CpuSample earlier) => new(Server - earlier.Server, Postgres - earlier.Postgres, LoadGenerator - earlier.LoadGenerator);
+
+    /// <summary>The postmaster and its children (backends, WAL writer, checkpointer…), from /proc.</summary>
+    private static TimeSpan PostgresCpu(LocalPostgres postgres)
     {
-        var text = await client.GetStringAsync(url, cancellationToken);
-        double sum = 0, count = 0;
-        foreach (var line in text.Split('\n'))
+        var postmaster = File.ReadLines(Path.Combine(postgres.DataDirectory, "postmaster.pid")).First().Trim();
+        var ticks = 0L;
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
         {
-            if (line.StartsWith(BatchSize + "_sum", StringComparison.Ordinal))
+            var pid = Path.GetFileName(directory);
+            if (!pid.All(char.IsAsciiDigit))
             {
-                sum += Value(line);
+                continue;
             }
-            else if (line.StartsWith(BatchSize + "_count", StringComparison.Ordinal))
+
+            string stat;
+            try
             {
-                count += Value(line);
+                stat = File.ReadAllText(Path.Combine(directory, "stat"));
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                continue; // The process ended meanwhile.
+            }
+
+            // After "pid (comm)": state ppid … utime (14th field) stime (15th).
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            if (pid == postmaster || fields[1] == postmaster)
+            {
+                ticks += long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
             }
         }
 
-        return new MetricsSnapshot(sum, count);
+        // Linux reports these in clock ticks of 1/100 s (USER_HZ).
+        return TimeSpan.FromMilliseconds(ticks * 10);
+    }
+}
+
+/// <summary>The relay's commit batch histogram and sent-events counter, from its Prometheus endpoint.</summary>
+internal sealed record MetricsSnapshot(double Notifications, double Commits, double EventsSent)
+{
+    public static async Task<MetricsSnapshot> ScrapeAsync(HttpClient client, Uri url, CancellationToken cancellationToken)
+    {
+        var lines = (await client.GetStringAsync(url, cancellationToken)).Split('\n');
+        return new MetricsSnapshot(
+            Sum(lines, "eventsubrelay_commit_batch_size_sum"),
+            Sum(lines, "eventsubrelay_commit_batch_size_count"),
+            Sum(lines, "eventsubrelay_events_sent_total"));
     }
 
-    public MetricsSnapshot Minus(MetricsSnapshot earlier) => new(Notifications - earlier.Notifications, Commits - earlier.Commits);
+    public MetricsSnapshot Minus(MetricsSnapshot earlier) =>
+        new(Notifications - earlier.Notifications, Commits - earlier.Commits, EventsSent - earlier.EventsSent);
 
-    // "name{labels} value [timestamp]"
-    private static double Value(string line) =>
-        double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+    // Sample lines are "name{labels} value [timestamp]".
+    private static double Sum(IEnumerable<string> lines, string name) => lines
+        .Where(line => line.StartsWith(name, StringComparison.Ordinal) && line.Length > name.Length && line[name.Length] is '{' or ' ')
+        .Sum(line => double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture));
 }

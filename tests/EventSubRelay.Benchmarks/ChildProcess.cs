@@ -20,6 +20,16 @@ internal sealed class ChildProcess : IAsyncDisposable
     public string Name { get; }
     public string LogFile { get; }
 
+    /// <summary>CPU time the server has used so far (user and system).</summary>
+    public TimeSpan CpuTime
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.TotalProcessorTime;
+        }
+    }
+
     public static ChildProcess Start(string name, string dll, IEnumerable<string> arguments, IReadOnlyDictionary<string, string> environment, string logFile)
     {
         // exec: the shell becomes the server, so the id we hold (and signal) is the server's.

@@ -13,6 +13,9 @@ internal sealed record LoadResult(
     double P50Milliseconds,
     double P99Milliseconds)
 {
+    /// <summary>CPU used during the measured window; filled in by the caller, who knows the processes.</summary>
+    public CpuSample Cpu { get; init; } = CpuSample.Empty;
+
     public double RequestsPerSecond => Acknowledged / Measured.TotalSeconds;
 
     public long ErrorCount => Errors.Values.Sum();
