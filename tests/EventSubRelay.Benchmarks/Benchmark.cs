@@ -70,11 +70,11 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
 
             LoadResult load;
             MetricsSnapshot before, after;
-            await using (var relay = ChildProcess.Start("relay", RelayDll(), [], environment, Path.Combine(workDirectory, "relay.log")))
+            await using (var relay = ChildProcess.Start("relay", options.RelayDll ?? RelayDll(), [], environment, Path.Combine(workDirectory, "relay.log")))
             {
                 await relay.WaitUntilReadyAsync(new Uri(baseAddress, "/readyz"), StartupTimeout, cancellationToken);
                 var settings = options.RelaySettings.Count == 0 ? "" : $" with {string.Join(", ", options.RelaySettings.Select(s => $"{s.Key}={s.Value}"))}";
-                output.WriteLine($"(b) relay on {baseAddress}{settings}, PostgreSQL from {binDirectory} on port {postgres.Port} (fsync on): {options.WarmupSeconds} s warm-up, {options.Seconds} s measured…");
+                output.WriteLine($"(b) relay {(options.RelayDll is null ? "" : options.RelayDll + " ")}on {baseAddress}{settings}, PostgreSQL from {binDirectory} on port {postgres.Port} (fsync on): {options.WarmupSeconds} s warm-up, {options.Seconds} s measured…");
 
                 var metrics = new Uri(baseAddress, "/metrics");
                 using var scrape = new HttpClient();

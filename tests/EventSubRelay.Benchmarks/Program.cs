@@ -21,5 +21,13 @@ Console.CancelKeyPress += (_, e) =>
     stop.Cancel();
 };
 
-await new Benchmark(options, Console.Out).RunAsync(stop.Token);
-return 0;
+try
+{
+    await new Benchmark(options, Console.Out).RunAsync(stop.Token);
+    return 0;
+}
+catch (OperationCanceledException) when (stop.IsCancellationRequested)
+{
+    await Console.Error.WriteLineAsync("Cancelled; the servers and the database directory were removed.");
+    return 130;
+}
