@@ -1,10 +1,45 @@
+using EventSubRelay.Benchmarks;
 using EventSubRelay.Benchmarks.Latency;
 
-// dotnet run -c Release --project tests/EventSubRelay.Benchmarks -- latency [--seconds N] [--rate N] [--clients N] [--broadcasters N]
-var options = args.Skip(1).Chunk(2).Where(p => p.Length == 2).ToDictionary(p => p[0], p => int.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
-var settings = new LatencyBenchmark.Settings(
-    Rate: options.GetValueOrDefault("--rate", 2000),
-    Clients: options.GetValueOrDefault("--clients", 1000),
-    Broadcasters: options.GetValueOrDefault("--broadcasters", 500),
-    Seconds: options.GetValueOrDefault("--seconds", 10));
-return await LatencyBenchmark.RunAsync(settings);
+// The bare Kestrel baseline runs as a child process of this same program.
+if (args is [BareServer.Command, ..])
+{
+    await BareServer.RunAsync(args[1..]);
+    return 0;
+}
+
+// latency [--seconds N] [--rate N] [--clients N] [--broadcasters N]: webhook to overlay, against SignalR alone.
+if (args is ["latency", ..])
+{
+    var latency = args[1..].Chunk(2).Where(p => p.Length == 2).ToDictionary(p => p[0], p => int.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
+    return await LatencyBenchmark.RunAsync(new LatencyBenchmark.Settings(
+        Rate: latency.GetValueOrDefault("--rate", 2000),
+        Clients: latency.GetValueOrDefault("--clients", 1000),
+        Broadcasters: latency.GetValueOrDefault("--broadcasters", 500),
+        Seconds: latency.GetValueOrDefault("--seconds", 10)));
+}
+
+var options = BenchmarkOptions.Parse(args, Console.Error);
+if (options is null)
+{
+    return 2;
+}
+
+// Ctrl+C stops the load and still cleans up the servers and the database directory.
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    e.Cancel = true;
+    stop.Cancel();
+};
+
+try
+{
+    await new Benchmark(options, Console.Out).RunAsync(stop.Token);
+    return 0;
+}
+catch (OperationCanceledException) when (stop.IsCancellationRequested)
+{
+    await Console.Error.WriteLineAsync("Cancelled; the servers and the database directory were removed.");
+    return 130;
+}

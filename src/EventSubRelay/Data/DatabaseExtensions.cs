@@ -20,15 +20,37 @@ internal static class DatabaseExtensions
     {
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
         builder.Services.AddSingleton<DatabaseConnection>();
-        builder.Services.AddSingleton(services => new NpgsqlDataSourceBuilder(services.GetRequiredService<DatabaseConnection>().ConnectionString).Build());
+        builder.Services.AddSingleton(services => new NpgsqlDataSourceBuilder(WithRelayDefaults(services.GetRequiredService<DatabaseConnection>().ConnectionString)).Build());
         builder.Services.AddKeyedSingleton(Processing.NotificationStore.AsyncCommitKey, (services, _) =>
         {
-            var asyncCommit = new NpgsqlDataSourceBuilder(services.GetRequiredService<DatabaseConnection>().ConnectionString);
+            var asyncCommit = new NpgsqlDataSourceBuilder(WithRelayDefaults(services.GetRequiredService<DatabaseConnection>().ConnectionString));
             asyncCommit.ConnectionStringBuilder.Options = "-c synchronous_commit=off";
             return asyncCommit.Build();
         });
         builder.Services.AddDbContextPool<RelayDbContext>((services, options) => options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddHostedService<LocalPostgresLifetime>();
+    }
+
+    /// <summary>
+    /// Pool settings for the ingest hot path, unless the connection string sets them: the relay keeps no session
+    /// state, so a pooled connection needs no <c>DISCARD ALL</c> before its next command, and the few statements
+    /// it repeats thousands of times a second are prepared once per connection instead of parsed and planned each time.
+    /// </summary>
+    internal static string WithRelayDefaults(string connectionString)
+    {
+        var settings = new NpgsqlConnectionStringBuilder(connectionString);
+        var configured = new HashSet<string>(settings.Keys.Cast<string>(), StringComparer.OrdinalIgnoreCase);
+        if (!configured.Contains("No Reset On Close"))
+        {
+            settings.NoResetOnClose = true;
+        }
+
+        if (!configured.Contains("Max Auto Prepare"))
+        {
+            settings.MaxAutoPrepare = 32;
+        }
+
+        return settings.ConnectionString;
     }
 
     /// <summary>Applies migrations when configured to. A failing migration stops the host.</summary>

@@ -1,5 +1,6 @@
+using System.Buffers;
+using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace EventSubRelay.Webhooks;
 
@@ -10,13 +11,17 @@ internal sealed record SubscriptionInfo(string Id, string Type, string Version, 
 internal abstract record EventSubMessage(SubscriptionInfo Subscription)
 {
     /// <summary>Parses the body of a message of the given type; the error says what is wrong with it.</summary>
-    public static bool TryParse(string messageType, ReadOnlySpan<byte> body, out EventSubMessage? message, out string? error)
+    /// <remarks>
+    /// This runs for every webhook, so it reads a pooled <see cref="JsonDocument"/> instead of building a
+    /// <c>JsonNode</c> tree; a single notification keeps the body's text exactly as Twitch sent it.
+    /// </remarks>
+    public static bool TryParse(string messageType, ReadOnlyMemory<byte> body, out EventSubMessage? message, out string? error)
     {
         message = null;
-        JsonNode? root;
+        JsonDocument document;
         try
         {
-            root = JsonNode.Parse(body);
+            document = JsonDocument.Parse(body);
         }
         catch (JsonException exception)
         {
@@ -24,65 +29,85 @@ internal abstract record EventSubMessage(SubscriptionInfo Subscription)
             return false;
         }
 
-        if (root is not JsonObject payload)
+        using (document)
         {
-            error = "The body must be a JSON object.";
-            return false;
-        }
+            var payload = document.RootElement;
+            if (payload.ValueKind != JsonValueKind.Object)
+            {
+                error = "The body must be a JSON object.";
+                return false;
+            }
 
-        if (!TryReadSubscription(payload, out var subscription, out error))
-        {
-            return false;
-        }
+            if (!TryReadSubscription(payload, out var subscription, out error))
+            {
+                return false;
+            }
 
-        switch (messageType)
-        {
-            case MessageTypes.Verification:
-                if (payload["challenge"] is not JsonValue challenge || !challenge.TryGetValue<string>(out var challengeText) || challengeText.Length == 0)
-                {
-                    error = "A webhook_callback_verification message must have a non-empty string 'challenge'.";
-                    return false;
-                }
-
-                message = new VerificationMessage(subscription!, challengeText);
-                return true;
-
-            case MessageTypes.Revocation:
-                message = new RevocationMessage(subscription!);
-                return true;
-
-            case MessageTypes.Notification:
-                if (payload["event"] is JsonObject)
-                {
-                    message = new NotificationMessage(subscription!, [System.Text.Encoding.UTF8.GetString(body)]);
-                    return true;
-                }
-
-                if (payload["events"] is JsonArray { Count: > 0 } events && events.All(e => e is JsonObject))
-                {
-                    // Batched types (drop.entitlement.grant) are split: each event is stored and delivered on its own.
-                    var singles = events.Select(e => new JsonObject
+            switch (messageType)
+            {
+                case MessageTypes.Verification:
+                    if (Text(payload, "challenge") is not { Length: > 0 } challenge)
                     {
-                        ["subscription"] = payload["subscription"]!.DeepClone(),
-                        ["event"] = e!.DeepClone(),
-                    }.ToJsonString()).ToList();
-                    message = new NotificationMessage(subscription!, singles);
+                        error = "A webhook_callback_verification message must have a non-empty string 'challenge'.";
+                        return false;
+                    }
+
+                    message = new VerificationMessage(subscription!, challenge);
                     return true;
-                }
 
-                error = "A notification must have an 'event' object or a non-empty 'events' array of objects.";
-                return false;
+                case MessageTypes.Revocation:
+                    message = new RevocationMessage(subscription!);
+                    return true;
 
-            default:
-                error = $"Unknown message type '{messageType}'.";
-                return false;
+                case MessageTypes.Notification:
+                    if (Property(payload, "event", JsonValueKind.Object) is not null)
+                    {
+                        message = new NotificationMessage(subscription!, [Encoding.UTF8.GetString(body.Span)]);
+                        return true;
+                    }
+
+                    if (Property(payload, "events", JsonValueKind.Array) is { } events
+                        && events.GetArrayLength() > 0
+                        && events.EnumerateArray().All(e => e.ValueKind == JsonValueKind.Object))
+                    {
+                        // Batched types (drop.entitlement.grant) are split: each event is stored and delivered on its own.
+                        var subscriptionObject = payload.GetProperty("subscription");
+                        var singles = events.EnumerateArray().Select(e => SingleEvent(subscriptionObject, e)).ToList();
+                        message = new NotificationMessage(subscription!, singles);
+                        return true;
+                    }
+
+                    error = "A notification must have an 'event' object or a non-empty 'events' array of objects.";
+                    return false;
+
+                default:
+                    error = $"Unknown message type '{messageType}'.";
+                    return false;
+            }
         }
     }
 
-    private static bool TryReadSubscription(JsonObject payload, out SubscriptionInfo? subscription, out string? error)
+    /// <summary><c>{ "subscription": …, "event": … }</c> for one event of a batched notification.</summary>
+    private static string SingleEvent(JsonElement subscription, JsonElement @event)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            writer.WriteStartObject();
+            writer.WritePropertyName("subscription");
+            subscription.WriteTo(writer);
+            writer.WritePropertyName("event");
+            @event.WriteTo(writer);
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static bool TryReadSubscription(JsonElement payload, out SubscriptionInfo? subscription, out string? error)
     {
         subscription = null;
-        if (payload["subscription"] is not JsonObject s)
+        if (Property(payload, "subscription", JsonValueKind.Object) is not { } s)
         {
             error = "The body must have a 'subscription' object.";
             return false;
@@ -98,23 +123,22 @@ internal abstract record EventSubMessage(SubscriptionInfo Subscription)
             return false;
         }
 
-        var condition = s["condition"] as JsonObject;
-        subscription = new SubscriptionInfo(id, type, version, status, BroadcasterOf(condition));
+        subscription = new SubscriptionInfo(id, type, version, status, BroadcasterOf(Property(s, "condition", JsonValueKind.Object)));
         error = null;
         return true;
     }
 
     /// <summary>The channel a subscription is about: the broadcaster, the raid target, or the user for user.* types.</summary>
-    private static string? BroadcasterOf(JsonObject? condition)
+    private static string? BroadcasterOf(JsonElement? condition)
     {
-        if (condition is null)
+        if (condition is not { } c)
         {
             return null;
         }
 
         foreach (var field in (string[])["broadcaster_user_id", "to_broadcaster_user_id", "user_id", "from_broadcaster_user_id"])
         {
-            if (Text(condition, field) is { Length: > 0 } value)
+            if (Text(c, field) is { Length: > 0 } value)
             {
                 return value;
             }
@@ -123,8 +147,10 @@ internal abstract record EventSubMessage(SubscriptionInfo Subscription)
         return null;
     }
 
-    private static string? Text(JsonObject o, string name) =>
-        o[name] is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
+    private static JsonElement? Property(JsonElement o, string name, JsonValueKind kind) =>
+        o.TryGetProperty(name, out var value) && value.ValueKind == kind ? value : null;
+
+    private static string? Text(JsonElement o, string name) => Property(o, name, JsonValueKind.String)?.GetString();
 }
 
 internal sealed record VerificationMessage(SubscriptionInfo Subscription, string Challenge) : EventSubMessage(Subscription);

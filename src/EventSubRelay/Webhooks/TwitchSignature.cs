@@ -54,10 +54,19 @@ internal sealed class TwitchSignature
 
     private static void Compute(byte[] key, string messageId, string timestamp, ReadOnlySpan<byte> body, Span<byte> destination)
     {
-        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key);
-        hmac.AppendData(Encoding.UTF8.GetBytes(messageId));
-        hmac.AppendData(Encoding.UTF8.GetBytes(timestamp));
-        hmac.AppendData(body);
-        hmac.GetHashAndReset(destination);
+        // One-shot HMAC over one pooled buffer: cheaper per webhook than an IncrementalHash (a native context each time).
+        var length = Encoding.UTF8.GetByteCount(messageId) + Encoding.UTF8.GetByteCount(timestamp) + body.Length;
+        var buffer = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            var written = Encoding.UTF8.GetBytes(messageId, buffer);
+            written += Encoding.UTF8.GetBytes(timestamp, buffer.AsSpan(written));
+            body.CopyTo(buffer.AsSpan(written));
+            HMACSHA256.HashData(key, buffer.AsSpan(0, length), destination);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
     }
 }

@@ -28,7 +28,6 @@ internal static class WebhookEndpoint
         TwitchSignature signature,
         NotificationQueue queue,
         IOptions<QueueOptions> queueOptions,
-        RelayDbContext db,
         TimeProvider time,
         ILogger<EventSubMessage> logger)
     {
@@ -79,12 +78,15 @@ internal static class WebhookEndpoint
 
         return message switch
         {
-            VerificationMessage verification => await VerifyAsync(verification, db, now, logger, context.RequestAborted),
-            RevocationMessage revocation => await RevokeAsync(revocation, db, now, logger, context.RequestAborted),
+            // Only these two touch the DbContext: notifications, the hot path, go through the queue instead.
+            VerificationMessage verification => await VerifyAsync(verification, Db(context), now, logger, context.RequestAborted),
+            RevocationMessage revocation => await RevokeAsync(revocation, Db(context), now, logger, context.RequestAborted),
             NotificationMessage notification => await EnqueueAsync(notification, messageId, timestamp, now, request, queue, queueOptions.Value, logger),
             _ => Problem(StatusCodes.Status400BadRequest, "Invalid message", $"Unknown message type '{messageType}'."),
         };
     }
+
+    private static RelayDbContext Db(HttpContext context) => context.RequestServices.GetRequiredService<RelayDbContext>();
 
     private static async Task<IResult> EnqueueAsync(
         NotificationMessage message,

@@ -45,19 +45,28 @@ internal static class LatencyBenchmark
     private static async Task<Result> MeasureRelayAsync(Settings settings)
     {
         var binDirectory = LocalPostgres.FindBinDirectory() ?? throw new InvalidOperationException("PostgreSQL binaries are required.");
-        var dataDirectory = Path.Combine(Path.GetTempPath(), "eventsubrelay-latency", Guid.NewGuid().ToString("N"));
+        var workDirectory = Path.Combine(Path.GetTempPath(), "eventsubrelay-latency", Guid.NewGuid().ToString("N"));
+        var dataDirectory = Path.Combine(workDirectory, "postgres");
         var postgres = await LocalPostgres.StartAsync(binDirectory, dataDirectory, LocalPostgres.FreePort(), durable: true);
         try
         {
             await postgres.CreateDatabaseAsync("relay");
+            var address = Benchmark.LoopbackAddress();
+            var environment = new Dictionary<string, string>(Benchmark.ServerEnvironment(address))
+            {
+                ["ConnectionStrings__Postgres"] = postgres.ConnectionString("relay"),
+                ["EventSub__Secret"] = Secret,
+                ["Database__MigrateOnStartup"] = "true",
+            };
+            await using var relay = ChildProcess.Start("relay", Benchmark.RelayDll(), [], environment, Path.Combine(workDirectory, "relay.log"));
+            await relay.WaitUntilReadyAsync(new Uri(address, "/readyz"), TimeSpan.FromSeconds(60), CancellationToken.None);
             var connectionString = postgres.ConnectionString("relay");
-            await using var relay = await RelayChild.StartAsync(connectionString, Secret);
 
             var tokens = await CreateTokensAsync(connectionString, settings.Broadcasters);
-            var clients = await ConnectAsync(settings, i => (new Uri(relay.BaseAddress, OverlayExtensions.HubPath), tokens[i % settings.Broadcasters]), subscribe: true);
+            var clients = await ConnectAsync(settings, i => (new Uri(address, OverlayExtensions.HubPath), tokens[i % settings.Broadcasters]), subscribe: true);
             try
             {
-                using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = relay.BaseAddress };
+                using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = address };
                 var failures = 0;
                 return await DriveAsync("relay: POST /eventsub -> overlay", settings, clients, async (broadcaster, id) =>
                 {
@@ -76,7 +85,7 @@ internal static class LatencyBenchmark
         finally
         {
             await postgres.StopAsync();
-            Directory.Delete(dataDirectory, recursive: true);
+            Directory.Delete(workDirectory, recursive: true);
         }
     }
 

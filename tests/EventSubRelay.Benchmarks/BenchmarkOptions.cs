@@ -1,0 +1,56 @@
+using System.Globalization;
+
+namespace EventSubRelay.Benchmarks;
+
+/// <summary>Command-line settings of one benchmark run.</summary>
+internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Concurrency, IReadOnlyDictionary<string, string> RelaySettings, string? RelayDll)
+{
+    public const string Usage = """
+        Usage: dotnet run -c Release --project tests/EventSubRelay.Benchmarks -- [options]
+          --seconds N                 measured duration per target (default 10)
+          --warmup N                  warm-up per target, not measured (default 3)
+          --concurrency N             concurrent keep-alive requests (default 256)
+          --relay-setting Key=Value   extra relay configuration, e.g. Queue:BatchWindowMilliseconds=1 (repeatable)
+          --relay-dll PATH            another build of the relay, e.g. of an older commit, to compare with
+        """;
+
+    /// <summary>Parses the arguments; null (after printing why) when they are wrong.</summary>
+    public static BenchmarkOptions? Parse(IReadOnlyList<string> args, TextWriter error)
+    {
+        var seconds = 10;
+        var warmup = 3;
+        // Closed loop: at 10,000/s, a few milliseconds of durable-commit latency need a few hundred requests in flight.
+        var concurrency = 256;
+        var relaySettings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        string? relayDll = null;
+        for (var i = 0; i < args.Count; i++)
+        {
+            var value = i + 1 < args.Count ? args[i + 1] : null;
+            switch (args[i])
+            {
+                case "--seconds" when TryPositive(value, out seconds):
+                case "--warmup" when TryPositive(value, out warmup):
+                case "--concurrency" when TryPositive(value, out concurrency):
+                    i++;
+                    break;
+                case "--relay-dll" when File.Exists(value):
+                    relayDll = Path.GetFullPath(value);
+                    i++;
+                    break;
+                case "--relay-setting" when value?.Split('=', 2) is [{ Length: > 0 } key, var setting]:
+                    relaySettings[key] = setting;
+                    i++;
+                    break;
+                default:
+                    error.WriteLine($"Unexpected or invalid argument '{args[i]}'.");
+                    error.WriteLine(Usage);
+                    return null;
+            }
+        }
+
+        return new BenchmarkOptions(seconds, warmup, concurrency, relaySettings, relayDll);
+    }
+
+    private static bool TryPositive(string? text, out int value) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value > 0;
+}

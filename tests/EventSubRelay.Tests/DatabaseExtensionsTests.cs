@@ -1,0 +1,27 @@
+using EventSubRelay.Data;
+using Npgsql;
+
+namespace EventSubRelay.Tests;
+
+public sealed class DatabaseExtensionsTests
+{
+    [Fact]
+    public void Relay_defaults_skip_the_pool_reset_and_prepare_repeated_statements()
+    {
+        var settings = new NpgsqlConnectionStringBuilder(DatabaseExtensions.WithRelayDefaults("Host=db;Username=relay;Password=secret"));
+
+        settings.NoResetOnClose.Should().BeTrue();
+        settings.MaxAutoPrepare.Should().BeGreaterThan(0);
+        settings.Host.Should().Be("db");
+        settings.Password.Should().Be("secret");
+    }
+
+    [Fact]
+    public void Settings_in_the_connection_string_win_over_the_relay_defaults()
+    {
+        var settings = new NpgsqlConnectionStringBuilder(DatabaseExtensions.WithRelayDefaults("Host=db;No Reset On Close=false;Max Auto Prepare=0"));
+
+        settings.NoResetOnClose.Should().BeFalse();
+        settings.MaxAutoPrepare.Should().Be(0);
+    }
+}
