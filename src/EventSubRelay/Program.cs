@@ -50,7 +50,7 @@ try
     app.UseExceptionHandler();
     app.UseStatusCodePages();
     app.UseRelayRequestLogging();
-    app.UseAuthentication();
+    // No UseAuthentication: only the overlay endpoints authenticate (their policies name the scheme), so webhooks never pay for it.
     app.UseAuthorization();
 
     app.MapEventSubWebhook();

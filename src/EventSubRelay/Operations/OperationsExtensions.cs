@@ -64,9 +64,12 @@ internal static class OperationsExtensions
         {
             // Only the path is logged (never the query string, which may hold an overlay token).
             options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
+            // Acknowledged webhooks can run to thousands a second: the metrics count them, the log keeps the exceptions.
+            var callbackPath = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Webhooks.EventSubOptions>>().Value.CallbackPath;
             options.GetLevel = (context, _, exception) =>
                 exception is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error
                 : context.Request.Path.StartsWithSegments("/healthz") || context.Request.Path.StartsWithSegments("/readyz") || context.Request.Path.StartsWithSegments("/metrics") ? LogEventLevel.Verbose
+                : context.Request.Path.Equals(callbackPath) && context.Response.StatusCode < 300 ? LogEventLevel.Debug
                 : LogEventLevel.Information;
         });
 }
