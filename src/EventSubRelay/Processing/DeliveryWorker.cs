@@ -28,6 +28,7 @@ internal sealed class DeliveryWorker(
 
     // Cancelled only when the host's shutdown timeout runs out: until then, committed notifications are delivered.
     private readonly CancellationTokenSource _abandon = new();
+    private Task _marking = Task.CompletedTask;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -44,6 +45,7 @@ internal sealed class DeliveryWorker(
 
         await stopSweeping.CancelAsync();
         await sweeping;
+        await _marking;
     }
 
     /// <summary>Adopts what instances that died meanwhile left undelivered, through the same queue as live batches.</summary>
@@ -177,7 +179,10 @@ internal sealed class DeliveryWorker(
                     .ToList();
             },
             cancellationToken);
-        await store.MarkDeliveredAsync(batch.Select(n => n.MessageId).ToList(), time.GetUtcNow(), cancellationToken);
+        // Marking is off the path to the next batch: one mark in flight at a time, and a lost one only means
+        // the outbox sends the same events (same ids and sequence numbers) again after a crash.
+        await _marking;
+        _marking = MarkDeliveredAsync(batch.Select(n => n.MessageId).ToList(), cancellationToken);
         metrics.Delivered(envelopes.Count);
         if (logger.IsEnabled(LogLevel.Debug))
         {
@@ -185,6 +190,19 @@ internal sealed class DeliveryWorker(
             {
                 logger.LogDebug("Sent {EventType} {EventId} (seq {Seq}) to broadcaster {BroadcasterUserId}", envelope.Event.Type, envelope.Id, envelope.Seq, envelope.BroadcasterUserId);
             }
+        }
+    }
+
+    private async Task MarkDeliveredAsync(IReadOnlyList<string> messageIds, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.MarkDeliveredAsync(messageIds, time.GetUtcNow(), cancellationToken);
+        }
+        catch (Exception exception)
+        {
+            // The events went out; left unmarked, they are sent again (same ids and sequence numbers) after a restart.
+            logger.LogWarning(exception, "Could not mark notifications {MessageIds} delivered", messageIds);
         }
     }
 

@@ -28,17 +28,19 @@ internal static class LatencyBenchmark
         Console.WriteLine($"End-to-end latency: {settings.Rate} events/s for {settings.Seconds} s (after {settings.WarmUpSeconds} s warm-up), " +
                           $"{settings.Clients} overlay clients across {settings.Broadcasters} broadcasters, {Environment.ProcessorCount} cores");
 
-        var baseline = await MeasureSignalROnlyAsync(settings);
+        var baseline = await MeasureSignalROnlyAsync(settings, viaHttp: false);
+        var forwarder = await MeasureSignalROnlyAsync(settings, viaHttp: true);
         var relay = await MeasureRelayAsync(settings);
 
         Console.WriteLine();
         Console.WriteLine($"{"path",-34} {"events",8} {"receipts",9} {"lost",6} {"p50 ms",8} {"p99 ms",8} {"max ms",8}");
-        foreach (var result in new[] { baseline, relay })
+        foreach (var result in new[] { baseline, forwarder, relay })
         {
             Console.WriteLine(result.ToString());
         }
 
-        Console.WriteLine($"{"relay p99 / SignalR-only p99",-34} {relay.P99 / baseline.P99,8:0.00}x");
+        Console.WriteLine($"{"relay p99 / server -> client p99",-34} {relay.P99 / baseline.P99,8:0.00}x");
+        Console.WriteLine($"{"relay p99 / POST -> client p99",-34} {relay.P99 / forwarder.P99,8:0.00}x");
         return relay.Lost == 0 ? 0 : 1;
     }
 
@@ -89,7 +91,11 @@ internal static class LatencyBenchmark
         }
     }
 
-    private static async Task<Result> MeasureSignalROnlyAsync(Settings settings)
+    /// <summary>
+    /// The baselines: a bare SignalR server sending the same envelopes to the same groups, either from
+    /// inside the server or for each webhook POST it receives (no signature, no database).
+    /// </summary>
+    private static async Task<Result> MeasureSignalROnlyAsync(Settings settings, bool viaHttp)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -97,17 +103,32 @@ internal static class LatencyBenchmark
         builder.WebHost.UseUrls($"http://127.0.0.1:{LocalPostgres.FreePort()}");
         await using var app = builder.Build();
         app.MapHub<BaselineHub>("/hubs/baseline");
-        await app.StartAsync();
-        var address = new Uri(app.Urls.First());
         var hub = app.Services.GetRequiredService<IHubContext<BaselineHub>>();
         var data = JsonDocument.Parse(FollowEvent("1")).RootElement.Clone();
+        app.MapPost("/eventsub", async (HttpRequest request) =>
+        {
+            using var body = await JsonDocument.ParseAsync(request.Body);
+            var broadcaster = body.RootElement.GetProperty("subscription").GetProperty("condition").GetProperty("broadcaster_user_id").GetString()!;
+            var id = request.Headers["Twitch-Eventsub-Message-Id"].ToString();
+            await hub.Clients.Group(broadcaster).SendAsync(OverlayClientMethods.Event,
+                new OverlayEnvelope(id, 0, DateTimeOffset.UtcNow, broadcaster, false, OverlayEventKind.Twitch("Follow"), body.RootElement.GetProperty("event").Clone()));
+            return Results.NoContent();
+        });
+        await app.StartAsync();
+        var address = new Uri(app.Urls.First());
+        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = address };
 
         var clients = await ConnectAsync(settings, i => (new Uri(address, "/hubs/baseline"), BroadcasterId(i % settings.Broadcasters)), subscribe: false);
         try
         {
-            return await DriveAsync("SignalR only: server -> client", settings, clients, (broadcaster, id) =>
-                hub.Clients.Group(BroadcasterId(broadcaster)).SendAsync(OverlayClientMethods.Event,
-                    new OverlayEnvelope(id, 0, DateTimeOffset.UtcNow, BroadcasterId(broadcaster), false, OverlayEventKind.Twitch("Follow"), data)));
+            return viaHttp
+                ? await DriveAsync("SignalR only: POST -> client", settings, clients, async (broadcaster, id) =>
+                {
+                    using var response = await SendWebhookAsync(http, BroadcasterId(broadcaster), id);
+                })
+                : await DriveAsync("SignalR only: server -> client", settings, clients, (broadcaster, id) =>
+                    hub.Clients.Group(BroadcasterId(broadcaster)).SendAsync(OverlayClientMethods.Event,
+                        new OverlayEnvelope(id, 0, DateTimeOffset.UtcNow, BroadcasterId(broadcaster), false, OverlayEventKind.Twitch("Follow"), data)));
         }
         finally
         {
