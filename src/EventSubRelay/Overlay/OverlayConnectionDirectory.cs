@@ -7,7 +7,7 @@ namespace EventSubRelay.Overlay;
 
 /// <summary>
 /// Publishes this instance's overlay connections (subscriptions, last acknowledged alert) to PostgreSQL
-/// every <see cref="Interval"/>, so that the status endpoint of any instance can report every connection
+/// every two seconds, so that the status endpoint of any instance can report every connection
 /// of a broadcaster. Rows of instances that stopped publishing expire.
 /// </summary>
 internal sealed class OverlayConnectionDirectory(
@@ -15,28 +15,12 @@ internal sealed class OverlayConnectionDirectory(
     NpgsqlDataSource dataSource,
     InstanceLease lease,
     TimeProvider time,
-    ILogger<OverlayConnectionDirectory> logger) : BackgroundService
+    ILogger<OverlayConnectionDirectory> logger) : Operations.PeriodicJob(TimeSpan.FromSeconds(2), time, logger)
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
-
     /// <summary>Rows not refreshed for this long belong to an instance that is gone.</summary>
     public static readonly TimeSpan Expiry = TimeSpan.FromSeconds(30);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await PublishAsync(stoppingToken);
-            }
-            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogWarning(exception, "Could not publish the overlay connections of this instance");
-            }
-        }
-    }
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => PublishAsync(cancellationToken);
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -55,7 +39,7 @@ internal sealed class OverlayConnectionDirectory(
 
     private async Task PublishAsync(CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow().ToUniversalTime();
+        var now = Time.GetUtcNow().ToUniversalTime();
         var live = connections.All()
             .Select(c => (Context: c, State: c.Items[typeof(ConnectionSubscriptions)] as ConnectionSubscriptions))
             .Where(c => c.State is not null)

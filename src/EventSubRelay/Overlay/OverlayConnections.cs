@@ -43,27 +43,9 @@ internal sealed class RevokedTokenWatcher(
     OverlayConnections connections,
     Npgsql.NpgsqlDataSource dataSource,
     TimeProvider time,
-    ILogger<RevokedTokenWatcher> logger) : BackgroundService
+    ILogger<RevokedTokenWatcher> logger) : Operations.PeriodicJob(TimeSpan.FromSeconds(2), time, logger)
 {
-    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(2);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Interval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await DisconnectRevokedAsync(stoppingToken);
-            }
-            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogWarning(exception, "Could not check overlay tokens for revocation");
-            }
-        }
-    }
-
-    private async Task DisconnectRevokedAsync(CancellationToken cancellationToken)
+    protected override async Task RunOnceAsync(CancellationToken cancellationToken)
     {
         var live = connections.TokenIds();
         if (live.Count == 0)

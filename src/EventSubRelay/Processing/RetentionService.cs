@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using EventSubRelay.Operations;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -17,29 +18,15 @@ internal sealed class StorageOptions
 }
 
 /// <summary>Deletes stored notifications and overlay events past the retention period.</summary>
-internal sealed class RetentionService(NpgsqlDataSource dataSource, IOptions<StorageOptions> options, TimeProvider time, ILogger<RetentionService> logger) : BackgroundService
+internal sealed class RetentionService(NpgsqlDataSource dataSource, IOptions<StorageOptions> options, TimeProvider time, ILogger<RetentionService> logger)
+    : PeriodicJob(options.Value.RetentionInterval, time, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(options.Value.RetentionInterval, time);
-        do
-        {
-            try
-            {
-                await DeleteExpiredAsync(stoppingToken);
-            }
-            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogError(exception, "The retention job failed; it runs again in {Interval}", options.Value.RetentionInterval);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    protected override Task RunOnceAsync(CancellationToken cancellationToken) => DeleteExpiredAsync(cancellationToken);
 
     /// <summary>Deletes what is older than the retention period; undelivered notifications are kept.</summary>
     public async Task<(int Notifications, int Events)> DeleteExpiredAsync(CancellationToken cancellationToken)
     {
-        var cutoff = time.GetUtcNow().AddDays(-options.Value.RetentionDays).ToUniversalTime();
+        var cutoff = Time.GetUtcNow().AddDays(-options.Value.RetentionDays).ToUniversalTime();
         await using var batch = dataSource.CreateBatch();
         batch.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM notifications WHERE received_at < $1 AND delivered_at IS NOT NULL") { Parameters = { new() { Value = cutoff } } });
         batch.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM overlay_events WHERE time_stamp < $1") { Parameters = { new() { Value = cutoff } } });
