@@ -56,7 +56,9 @@ public abstract class PostgresServer : IAsyncDisposable
         {
             var binDirectory = LocalPostgres.FindBinDirectory()
                 ?? throw new InvalidOperationException("Tests need PostgreSQL: install its binaries (initdb, pg_ctl) or a Docker engine for Testcontainers.");
-            var dataDirectory = Path.Combine(Path.GetTempPath(), "eventsubrelay-tests", Guid.NewGuid().ToString("N"));
+            var root = Path.Combine(Path.GetTempPath(), "eventsubrelay-tests");
+            RemoveAbandoned(root);
+            var dataDirectory = Path.Combine(root, Guid.NewGuid().ToString("N"));
             var server = await LocalPostgres.StartAsync(binDirectory, dataDirectory, LocalPostgres.FreePort(), durable: false);
             var local = new LocalServer(server);
             // The test process may end without disposing shared fixtures; never leave a server behind.
@@ -81,9 +83,36 @@ public abstract class PostgresServer : IAsyncDisposable
             {
                 Directory.Delete(server.DataDirectory, recursive: true);
             }
-            catch (IOException)
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
             {
-                // Left for the temp folder's cleanup.
+                // The next test run removes it (see RemoveAbandoned).
+            }
+        }
+
+        /// <summary>
+        /// Deletes data directories of earlier runs that ended without cleaning up (a killed test host):
+        /// those with no server running in them that are older than any run still starting up.
+        /// </summary>
+        private static void RemoveAbandoned(string root)
+        {
+            if (!Directory.Exists(root))
+            {
+                return;
+            }
+
+            foreach (var directory in new DirectoryInfo(root).GetDirectories())
+            {
+                if (!File.Exists(Path.Combine(directory.FullName, "postmaster.pid")) && directory.CreationTimeUtc < DateTime.UtcNow.AddMinutes(-10))
+                {
+                    try
+                    {
+                        directory.Delete(recursive: true);
+                    }
+                    catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+                    {
+                        // Another run may be cleaning it up at the same time.
+                    }
+                }
             }
         }
     }
