@@ -16,7 +16,7 @@ public sealed class OverlayCatchUpTests(OverlayCatchUpTests.Relay relay) : IClas
         protected override IDictionary<string, string?> Settings => new Dictionary<string, string?>
         {
             ["Overlay:ReplayMaxEvents"] = "5",
-            ["Overlay:ReplayFreshnessMinutes:channel.chat.message"] = "0",
+            ["Overlay:ReplayFreshnessMinutes:ChatMessage"] = "0",
         };
     }
 
@@ -35,10 +35,10 @@ public sealed class OverlayCatchUpTests(OverlayCatchUpTests.Relay relay) : IClas
             sent.Add(await Factory.SendNotificationAsync(broadcaster));
         }
 
-        var chat = await Factory.SendNotificationAsync(broadcaster, "channel.chat.message", "1");
+        var chat = await Factory.SendNotificationAsync(broadcaster, "channel.chat.message", "1", TwitchWebhook.ChatEvent(broadcaster));
         await witness.WaitForAsync(9);
         await using var overlay = await Factory.ConnectOverlayAsync(token);
-        await overlay.SubscribeAsync("channel.follow", "channel.chat.message");
+        await overlay.SubscribeAsync("Follow", "ChatMessage");
         var result = await overlay.Connection.InvokeAsync<ResumeResult>("Resume", 0L);
 
         result.Should().Be(new ResumeResult(5, 4));
@@ -60,7 +60,7 @@ public sealed class OverlayCatchUpTests(OverlayCatchUpTests.Relay relay) : IClas
         await Factory.SendNotificationAsync(TwitchWebhook.NewBroadcasterId());
         await overlay.WaitForAsync(4);
 
-        var recent = await overlay.Connection.InvokeAsync<OverlayEnvelope[]>("GetRecentEvents", 2, new[] { "channel.follow" });
+        var recent = await overlay.Connection.InvokeAsync<OverlayEnvelope[]>("GetRecentEvents", 2, new[] { "Follow" });
         var all = await overlay.Connection.InvokeAsync<OverlayEnvelope[]>("GetRecentEvents", 10, null);
 
         recent.Select(e => e.Id).Should().Equal(second, third);
@@ -74,7 +74,7 @@ public sealed class OverlayCatchUpTests(OverlayCatchUpTests.Relay relay) : IClas
         var broadcaster = TwitchWebhook.NewBroadcasterId();
         var token = await Factory.CreateOverlayTokenAsync(broadcaster, "alert box");
         await using var overlay = await Factory.ConnectOverlayAsync(token);
-        await overlay.SubscribeAsync("channel.follow");
+        await overlay.SubscribeAsync("Follow");
         var follow = await Factory.SendNotificationAsync(broadcaster);
         await overlay.NextAsync();
         await overlay.Connection.InvokeAsync("Ack", follow);
@@ -88,7 +88,7 @@ public sealed class OverlayCatchUpTests(OverlayCatchUpTests.Relay relay) : IClas
         status!.BroadcasterUserId.Should().Be(broadcaster);
         var connection = status.Connections.Should().ContainSingle().Subject;
         connection.TokenName.Should().Be("alert box");
-        connection.SubscribedTypes.Should().Equal("channel.follow");
+        connection.SubscribedTypes.Should().Equal("Follow");
         connection.LastEvent!.Id.Should().Be(follow);
         connection.LastAck!.Id.Should().Be(follow);
     }

@@ -38,7 +38,7 @@ public sealed class OverlayHubTests(RelayFixture relay) : IClassFixture<RelayFix
         var early = await Factory.SendNotificationAsync(broadcaster);
         await witness.NextAsync();
 
-        await overlay.SubscribeAsync("channel.follow");
+        await overlay.SubscribeAsync("Follow");
         var marker = await Factory.SendNotificationAsync(broadcaster);
 
         (await overlay.ReceivedBeforeAsync(marker)).Should().BeEmpty();
@@ -51,15 +51,15 @@ public sealed class OverlayHubTests(RelayFixture relay) : IClassFixture<RelayFix
         var broadcaster = TwitchWebhook.NewBroadcasterId();
         await using var overlay = await Factory.ConnectOverlayAsync(await Factory.CreateOverlayTokenAsync(broadcaster));
 
-        var accepted = await overlay.SubscribeAsync("channel.follow", "channel.raid", "channel.follow");
+        var accepted = await overlay.SubscribeAsync("Follow", "Raid", "Follow");
         var cheer = await Factory.SendNotificationAsync(broadcaster, "channel.cheer", "1");
         var follow = await Factory.SendNotificationAsync(broadcaster);
         await overlay.NextAsync();
-        await overlay.UnsubscribeAsync("channel.follow");
+        await overlay.UnsubscribeAsync("Follow");
         var unwantedFollow = await Factory.SendNotificationAsync(broadcaster);
         var marker = await Factory.SendNotificationAsync(broadcaster, "channel.raid", "1");
 
-        accepted.Should().Equal("channel.follow", "channel.raid");
+        accepted.Should().Equal("Follow", "Raid");
         var received = await overlay.ReceivedBeforeAsync(marker);
         received.Select(e => e.Id).Should().Equal(follow);
         overlay.All.Select(e => e.Id).Should().NotContain([cheer, unwantedFollow]);
@@ -70,9 +70,9 @@ public sealed class OverlayHubTests(RelayFixture relay) : IClassFixture<RelayFix
     {
         var broadcaster = TwitchWebhook.NewBroadcasterId();
         await using var overlay = await Factory.ConnectOverlayAsync(await Factory.CreateOverlayTokenAsync(broadcaster));
-        await overlay.SubscribeAsync("channel.follow");
+        await overlay.SubscribeAsync("Follow");
         await overlay.SubscribeAsync("*");
-        await overlay.SubscribeAsync("channel.follow", "channel.cheer");
+        await overlay.SubscribeAsync("Follow", "Cheer");
 
         var follow = await Factory.SendNotificationAsync(broadcaster);
         await overlay.NextAsync();
@@ -155,7 +155,7 @@ public sealed class OverlayHubTests(RelayFixture relay) : IClassFixture<RelayFix
         var missedCheer = await Factory.SendNotificationAsync(broadcaster, "channel.cheer", "1");
         await witness.WaitForAsync(2);
 
-        await overlay.SubscribeAsync("channel.follow");
+        await overlay.SubscribeAsync("Follow");
         var liveFollow = await Factory.SendNotificationAsync(broadcaster);
         await overlay.NextAsync();
         var result = await overlay.Connection.InvokeAsync<ResumeResult>("Resume", 0L);

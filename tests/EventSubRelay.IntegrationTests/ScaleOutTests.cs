@@ -111,7 +111,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
         await using var onA = await OverlayClient.ConnectAsync(A.BaseAddress, token);
         await using var onB = await OverlayClient.ConnectAsync(B.BaseAddress, token);
         await onA.SubscribeAsync("*");
-        await onB.SubscribeAsync("channel.follow");
+        await onB.SubscribeAsync("Follow");
         var follow = await SendAsync(A, broadcaster);
         await onB.NextAsync();
         await onB.Connection.InvokeAsync("Ack", follow);
@@ -128,7 +128,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
 
         status!.Connections.Should().HaveCount(2);
         var fromB = status.Connections.Single(c => c.LastAck is not null);
-        fromB.SubscribedTypes.Should().Equal("channel.follow");
+        fromB.SubscribedTypes.Should().Equal("Follow");
         fromB.LastEvent!.Id.Should().Be(follow);
         status.Connections.Single(c => c.LastAck is null).SubscribedTypes.Should().Equal("*");
     }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json.Nodes;
 using EventSubRelay.IntegrationTests.Infrastructure;
+using EventSubRelay.Overlay;
 using Npgsql;
 
 namespace EventSubRelay.IntegrationTests;
@@ -59,8 +60,9 @@ public sealed class WebhookEndpointTests(RelayFixture relay) : IClassFixture<Rel
         envelope.Seq.Should().BePositive();
         envelope.BroadcasterUserId.Should().Be(broadcaster);
         envelope.IsTest.Should().BeFalse();
-        envelope.Event.Source.Should().Be("Twitch");
-        envelope.Data.GetProperty("user_login").GetString().Should().Be("awesome_user");
+        envelope.Event.Should().Be(new OverlayEventKind("Twitch", "Follow"));
+        envelope.Data.GetProperty("userName").GetString().Should().Be("awesome_user");
+        envelope.Data.GetProperty("userId").GetInt64().Should().Be(1337);
     }
 
     [Fact]
@@ -112,7 +114,7 @@ public sealed class WebhookEndpointTests(RelayFixture relay) : IClassFixture<Rel
         using var client = Factory.CreateRelayClient();
         var broadcaster = TwitchWebhook.NewBroadcasterId();
         await using var overlay = await Factory.ConnectOverlayAsync(await Factory.CreateOverlayTokenAsync(broadcaster));
-        await overlay.SubscribeAsync("drop.entitlement.grant");
+        await overlay.SubscribeAsync("Raw");
         var messageId = TwitchWebhook.NewMessageId();
         var subscription = TwitchWebhook.Subscription(broadcaster, "drop.entitlement.grant", "1", "enabled");
         var body = new JsonObject
@@ -127,7 +129,8 @@ public sealed class WebhookEndpointTests(RelayFixture relay) : IClassFixture<Rel
 
         response.StatusCode.Should().Be(HttpStatusCode.NoContent);
         var received = await overlay.WaitForAsync(2);
-        received.Select(e => e.Data.GetProperty("id").GetString()).Should().Equal("grant-1", "grant-2");
+        received.Select(e => e.Data.GetProperty("event").GetProperty("id").GetString()).Should().Equal("grant-1", "grant-2");
+        received.Should().OnlyContain(e => e.Data.GetProperty("subscriptionType").GetString() == "drop.entitlement.grant");
         received.Select(e => e.Id).Should().OnlyHaveUniqueItems();
         (await QuerySingleAsync("SELECT count(*) FROM notifications WHERE message_id LIKE @id || '/%'", messageId)).Should().Equal(2L);
     }

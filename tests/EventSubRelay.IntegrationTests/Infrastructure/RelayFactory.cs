@@ -79,11 +79,11 @@ public sealed class RelayFactory : WebApplicationFactory<Program>
     public HttpClient CreateRelayClient() => new() { BaseAddress = BaseAddress };
 
     /// <summary>Sends a signed notification for the broadcaster and returns its message id once it is acknowledged.</summary>
-    public async Task<string> SendNotificationAsync(string broadcasterUserId, string type = "channel.follow", string version = "2")
+    public async Task<string> SendNotificationAsync(string broadcasterUserId, string type = "channel.follow", string version = "2", System.Text.Json.Nodes.JsonObject? @event = null)
     {
         using var client = CreateRelayClient();
         var messageId = TwitchWebhook.NewMessageId();
-        using var response = await client.SendAsync(TwitchWebhook.Request(TwitchWebhook.NotificationBody(broadcasterUserId, type, version), messageId: messageId));
+        using var response = await client.SendAsync(TwitchWebhook.Request(TwitchWebhook.NotificationBody(broadcasterUserId, type, version, @event), messageId: messageId));
         response.StatusCode.Should().Be(System.Net.HttpStatusCode.NoContent);
         return messageId;
     }

@@ -29,8 +29,38 @@ public static class TwitchWebhook
                 ["broadcaster_user_login"] = "streamer",
                 ["broadcaster_user_name"] = "Streamer",
                 ["followed_at"] = "2026-11-24T10:00:00.123456789Z",
+                // Also what cheers and raids carry, so any of these types can be sent with this body.
+                ["is_anonymous"] = false,
+                ["message"] = "Cheer100 nice",
+                ["bits"] = 100,
+                ["from_broadcaster_user_id"] = "1337",
+                ["from_broadcaster_user_login"] = "awesome_user",
+                ["from_broadcaster_user_name"] = "Awesome_User",
+                ["viewers"] = 42,
             },
         }.ToJsonString();
+
+    /// <summary>A <c>channel.chat.message</c> event shaped like Twitch's example.</summary>
+    public static JsonObject ChatEvent(string broadcasterUserId, string text = "Hello everyone!") => new()
+    {
+        ["broadcaster_user_id"] = broadcasterUserId,
+        ["broadcaster_user_login"] = "streamer",
+        ["broadcaster_user_name"] = "Streamer",
+        ["chatter_user_id"] = "67890",
+        ["chatter_user_login"] = "chatter_fan",
+        ["chatter_user_name"] = "Chatter_Fan",
+        ["message_id"] = Guid.NewGuid().ToString(),
+        ["message"] = new JsonObject
+        {
+            ["text"] = text,
+            ["fragments"] = new JsonArray(new JsonObject { ["type"] = "text", ["text"] = text, ["cheermote"] = null, ["emote"] = null, ["mention"] = null }),
+        },
+        ["message_type"] = "text",
+        ["badges"] = new JsonArray(),
+        ["cheer"] = null,
+        ["reply"] = null,
+        ["channel_points_custom_reward_id"] = null,
+    };
 
     public static JsonObject Subscription(string broadcasterUserId, string type, string version, string status, string? id = null) => new()
     {

@@ -1,0 +1,357 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+
+namespace EventSubRelay.Events;
+
+/// <summary>
+/// The mappings from EventSub notifications (type and version) to the normalized events overlay authors
+/// know (Streamer.bot-style shapes). A type or version not listed here is delivered as <c>Raw</c>.
+/// </summary>
+internal static partial class EventCatalogue
+{
+    public const string Raw = "Raw";
+
+    private delegate (string Type, JsonObject Data) Mapping(JsonElement e);
+
+    private static readonly Dictionary<(string Type, string Version), Mapping> Mappings = new()
+    {
+        [("channel.follow", "2")] = e => ("Follow", new JsonObject
+        {
+            ["userId"] = Id(e, "user_id"),
+            ["userName"] = Text(e, "user_login"),
+            ["displayName"] = Text(e, "user_name"),
+            ["isTest"] = false,
+        }),
+        [("channel.cheer", "1")] = Cheer,
+        [("channel.raid", "1")] = e => ("Raid", new JsonObject
+        {
+            ["viewerCount"] = e.GetProperty("viewers").GetInt32(),
+            ["profileImage"] = null,
+            ["userId"] = Id(e, "from_broadcaster_user_id"),
+            ["userName"] = Text(e, "from_broadcaster_user_login"),
+            ["displayName"] = Text(e, "from_broadcaster_user_name"),
+            ["role"] = Viewer,
+        }),
+        [("channel.subscribe", "1")] = e => e.GetProperty("is_gift").GetBoolean()
+            ? ("GiftSub", new JsonObject
+            {
+                ["isAnonymous"] = false,
+                ["totalSubsGifted"] = 1,
+                ["cumulativeMonths"] = 1,
+                ["monthsGifted"] = 1,
+                ["fromSubBomb"] = false,
+                ["subBombCount"] = 1,
+                ["recipientUserId"] = Id(e, "user_id"),
+                ["recipientUsername"] = Text(e, "user_login"),
+                ["recipientDisplayName"] = Text(e, "user_name"),
+                ["subTier"] = Tier(e),
+                ["userId"] = null,
+                ["userName"] = null,
+                ["displayName"] = null,
+                ["role"] = Viewer,
+            })
+            : ("Sub", new JsonObject
+            {
+                ["subTier"] = Tier(e),
+                ["color"] = null,
+                ["emotes"] = new JsonArray(),
+                ["message"] = "",
+                ["userId"] = Id(e, "user_id"),
+                ["userName"] = Text(e, "user_login"),
+                ["displayName"] = Text(e, "user_name"),
+                ["role"] = Viewer,
+            }),
+        [("channel.subscription.message", "1")] = e => ("ReSub", new JsonObject
+        {
+            ["cumulativeMonths"] = Int(e, "cumulative_months"),
+            ["shareStreak"] = e.TryGetProperty("streak_months", out var streak) && streak.ValueKind == JsonValueKind.Number,
+            ["streakMonths"] = Int(e, "streak_months"),
+            ["subTier"] = Tier(e),
+            ["color"] = null,
+            ["emotes"] = new JsonArray(),
+            ["message"] = e.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.Object ? Text(message, "text") : "",
+            ["userId"] = Id(e, "user_id"),
+            ["userName"] = Text(e, "user_login"),
+            ["displayName"] = Text(e, "user_name"),
+            ["role"] = Viewer,
+        }),
+        [("channel.subscription.gift", "1")] = e =>
+        {
+            var total = Int(e, "total") ?? 1;
+            var anonymous = e.TryGetProperty("is_anonymous", out var a) && a.GetBoolean();
+            return total > 1
+                ? ("GiftBomb", new JsonObject
+                {
+                    ["isAnonymous"] = anonymous,
+                    ["gifts"] = total,
+                    ["totalGifts"] = Int(e, "cumulative_total") ?? 0,
+                    ["subTier"] = Tier(e),
+                    ["userId"] = Id(e, "user_id"),
+                    ["userName"] = Text(e, "user_login"),
+                    ["displayName"] = Text(e, "user_name"),
+                    ["role"] = Viewer,
+                })
+                : ("GiftSub", new JsonObject
+                {
+                    ["isAnonymous"] = anonymous,
+                    ["totalSubsGifted"] = Int(e, "cumulative_total") ?? 1,
+                    ["cumulativeMonths"] = 1,
+                    ["monthsGifted"] = 1,
+                    ["fromSubBomb"] = false,
+                    ["subBombCount"] = 1,
+                    ["recipientUserId"] = null,
+                    ["recipientUsername"] = null,
+                    ["recipientDisplayName"] = null,
+                    ["subTier"] = Tier(e),
+                    ["userId"] = Id(e, "user_id"),
+                    ["userName"] = Text(e, "user_login"),
+                    ["displayName"] = Text(e, "user_name"),
+                    ["role"] = Viewer,
+                });
+        },
+        [("channel.ad_break.begin", "1")] = e => ("AdRun", new JsonObject
+        {
+            ["length"] = Int(e, "duration_seconds"),
+            ["scheduled"] = e.GetProperty("is_automatic").GetBoolean(),
+        }),
+        [("user.whisper.message", "1")] = e => ("Whisper", new JsonObject
+        {
+            ["message"] = new JsonObject
+            {
+                ["msgId"] = Text(e, "whisper_id"),
+                ["userId"] = Id(e, "from_user_id"),
+                ["username"] = Text(e, "from_user_login"),
+                ["displayName"] = Text(e, "from_user_name"),
+                ["message"] = Text(e.GetProperty("whisper"), "text"),
+                ["emotes"] = new JsonArray(),
+            },
+        }),
+        [("channel.chat.message", "1")] = ChatMessage,
+        [("channel.channel_points_custom_reward_redemption.add", "1")] = e => ("RewardRedemption", Redemption(e)),
+        [("channel.channel_points_custom_reward_redemption.update", "1")] = e => ("RewardRedemptionUpdated", Redemption(e)),
+        [("stream.online", "1")] = e => ("StreamOnline", new JsonObject { ["id"] = Text(e, "id"), ["type"] = Text(e, "type"), ["startedAt"] = Text(e, "started_at") }),
+        [("stream.offline", "1")] = _ => ("StreamOffline", new JsonObject()),
+        [("channel.subscription.end", "1")] = e => ("SubscriptionEnded", User(e, "user").With("subTier", Tier(e)).With("isGift", e.GetProperty("is_gift").GetBoolean())),
+        [("channel.moderator.add", "1")] = e => ("ModeratorAdded", User(e, "user")),
+        [("channel.moderator.remove", "1")] = e => ("ModeratorRemoved", User(e, "user")),
+        [("channel.vip.add", "1")] = e => ("VipAdded", User(e, "user")),
+        [("channel.vip.remove", "1")] = e => ("VipRemoved", User(e, "user")),
+        [("channel.ban", "1")] = e => e.GetProperty("is_permanent").GetBoolean()
+            ? ("UserBanned", User(e, "user").With("reason", Text(e, "reason")).With("moderator", Text(e, "moderator_user_name")))
+            : ("UserTimedOut", User(e, "user").With("reason", Text(e, "reason")).With("moderator", Text(e, "moderator_user_name"))
+                .With("duration", Duration(Text(e, "banned_at"), Text(e, "ends_at")))),
+        [("channel.unban", "1")] = e => ("UserUnbanned", User(e, "user").With("moderator", Text(e, "moderator_user_name"))),
+        [("channel.chat.clear", "1")] = _ => ("ChatCleared", new JsonObject()),
+        [("channel.chat.message_delete", "1")] = e => ("MessageDeleted", User(e, "target_user").With("msgId", Text(e, "message_id"))),
+        [("channel.shoutout.create", "1")] = e => ("ShoutoutCreated", User(e, "to_broadcaster_user").With("viewerCount", Int(e, "viewer_count"))),
+        [("channel.shoutout.receive", "1")] = e => ("ShoutoutReceived", User(e, "from_broadcaster_user").With("viewerCount", Int(e, "viewer_count"))),
+    };
+
+    private const int Viewer = 1;
+
+    /// <summary>Every (type, version) mapped to a named event.</summary>
+    public static IEnumerable<(string Type, string Version)> Known => Mappings.Keys;
+
+    /// <summary>The normalized type and data, or <see cref="Raw"/> with the original event for what is not mapped.</summary>
+    public static (string Type, JsonObject Data) Map(string subscriptionType, string version, JsonElement @event) =>
+        Mappings.TryGetValue((subscriptionType, version), out var mapping)
+            ? mapping(@event)
+            : RawEvent(subscriptionType, version, @event);
+
+    public static (string Type, JsonObject Data) RawEvent(string subscriptionType, string version, JsonElement @event) => (Raw, new JsonObject
+    {
+        ["subscriptionType"] = subscriptionType,
+        ["subscriptionVersion"] = version,
+        ["event"] = @event.ValueKind == JsonValueKind.Undefined ? null : JsonNode.Parse(@event.GetRawText()),
+    });
+
+    private static (string, JsonObject) Cheer(JsonElement e)
+    {
+        var anonymous = e.TryGetProperty("is_anonymous", out var a) && a.GetBoolean();
+        var text = Text(e, "message") ?? "";
+        return ("Cheer", new JsonObject
+        {
+            ["message"] = new JsonObject
+            {
+                ["msgId"] = null,
+                ["userId"] = anonymous ? null : Id(e, "user_id"),
+                ["username"] = anonymous ? null : Text(e, "user_login"),
+                ["role"] = Viewer,
+                ["subscriber"] = false,
+                ["displayName"] = anonymous ? "Anonymous" : Text(e, "user_name"),
+                ["channel"] = Text(e, "broadcaster_user_login"),
+                ["message"] = text,
+                ["isHighlighted"] = false,
+                ["isMe"] = false,
+                ["isCustomReward"] = false,
+                ["isAnonymous"] = anonymous,
+                ["isReply"] = false,
+                ["bits"] = Int(e, "bits"),
+                ["hasBits"] = true,
+                ["emotes"] = new JsonArray(),
+                ["cheerEmotes"] = CheerEmotes(text),
+            },
+        });
+    }
+
+    /// <summary>Cheermote tokens in a cheer message ("Cheer100", "Kappa50"): a word of letters ending in the bits it gives.</summary>
+    private static JsonArray CheerEmotes(string text)
+    {
+        var emotes = new JsonArray();
+        foreach (Match match in CheermoteToken().Matches(text))
+        {
+            emotes.Add(new JsonObject
+            {
+                ["bits"] = int.Parse(match.Groups[2].Value, CultureInfo.InvariantCulture),
+                ["color"] = null,
+                ["type"] = "CheerEmote",
+                ["name"] = match.Groups[1].Value,
+                ["startIndex"] = match.Index,
+                ["endIndex"] = match.Index + match.Length - 1,
+                ["imageUrl"] = null,
+            });
+        }
+
+        return emotes;
+    }
+
+    [GeneratedRegex(@"(?<![\w])([A-Za-z]+)(\d+)(?![\w])")]
+    private static partial Regex CheermoteToken();
+
+    private static (string, JsonObject) ChatMessage(JsonElement e)
+    {
+        var badges = e.TryGetProperty("badges", out var b) && b.ValueKind == JsonValueKind.Array
+            ? b.EnumerateArray().Select(badge => Text(badge, "set_id")).ToHashSet(StringComparer.Ordinal)
+            : [];
+        var role = badges.Contains("broadcaster") ? 4 : badges.Contains("moderator") ? 3 : badges.Contains("vip") ? 2 : 1;
+        var messageType = Text(e, "message_type") ?? "text";
+        var text = Text(e.GetProperty("message"), "text") ?? "";
+        var bits = e.TryGetProperty("cheer", out var cheer) && cheer.ValueKind == JsonValueKind.Object ? Int(cheer, "bits") ?? 0 : 0;
+
+        // Emote positions are character indexes into the text, found by walking the fragments.
+        var emotes = new JsonArray();
+        var cheerEmotes = new JsonArray();
+        var index = 0;
+        foreach (var fragment in e.GetProperty("message").GetProperty("fragments").EnumerateArray())
+        {
+            var fragmentText = Text(fragment, "text") ?? "";
+            if (fragment.TryGetProperty("emote", out var emote) && emote.ValueKind == JsonValueKind.Object)
+            {
+                var id = Text(emote, "id");
+                emotes.Add(new JsonObject
+                {
+                    ["id"] = id,
+                    ["type"] = "Twitch",
+                    ["name"] = fragmentText,
+                    ["startIndex"] = index,
+                    ["endIndex"] = index + fragmentText.Length - 1,
+                    ["imageUrl"] = $"https://static-cdn.jtvnw.net/emoticons/v2/{id}/default/dark/2.0",
+                });
+            }
+            else if (fragment.TryGetProperty("cheermote", out var cheermote) && cheermote.ValueKind == JsonValueKind.Object)
+            {
+                cheerEmotes.Add(new JsonObject
+                {
+                    ["bits"] = Int(cheermote, "bits"),
+                    ["color"] = null,
+                    ["type"] = "CheerEmote",
+                    ["name"] = Text(cheermote, "prefix"),
+                    ["startIndex"] = index,
+                    ["endIndex"] = index + fragmentText.Length - 1,
+                    ["imageUrl"] = null,
+                });
+            }
+
+            index += fragmentText.Length;
+        }
+
+        return ("ChatMessage", new JsonObject
+        {
+            ["message"] = new JsonObject
+            {
+                ["msgId"] = Text(e, "message_id"),
+                ["userId"] = Id(e, "chatter_user_id"),
+                ["username"] = Text(e, "chatter_user_login"),
+                ["role"] = role,
+                ["subscriber"] = badges.Contains("subscriber") || badges.Contains("founder"),
+                ["displayName"] = Text(e, "chatter_user_name"),
+                ["channel"] = Text(e, "broadcaster_user_login"),
+                ["message"] = text,
+                ["isHighlighted"] = messageType == "channel_points_highlighted",
+                ["isMe"] = false,
+                ["isCustomReward"] = e.TryGetProperty("channel_points_custom_reward_id", out var reward) && reward.ValueKind == JsonValueKind.String,
+                ["isAnonymous"] = false,
+                ["isReply"] = e.TryGetProperty("reply", out var reply) && reply.ValueKind == JsonValueKind.Object,
+                ["bits"] = bits,
+                ["hasBits"] = bits > 0,
+                ["emotes"] = emotes,
+                ["cheerEmotes"] = cheerEmotes,
+            },
+        });
+    }
+
+    private static JsonObject Redemption(JsonElement e)
+    {
+        var reward = e.GetProperty("reward");
+        return new JsonObject
+        {
+            ["id"] = Text(e, "id"),
+            ["dateTime"] = Text(e, "redeemed_at"),
+            ["userId"] = Id(e, "user_id"),
+            ["userName"] = Text(e, "user_login"),
+            ["displayName"] = Text(e, "user_name"),
+            ["channelId"] = Id(e, "broadcaster_user_id"),
+            ["cost"] = Int(reward, "cost"),
+            ["rewardId"] = Text(reward, "id"),
+            ["title"] = Text(reward, "title"),
+            ["prompt"] = Text(reward, "prompt"),
+            ["userInput"] = Text(e, "user_input"),
+            ["status"] = Text(e, "status"),
+            // Known only from the reward itself (Helix); null until that enrichment exists.
+            ["inputRequired"] = null,
+            ["backgroundColor"] = null,
+            ["enabled"] = null,
+            ["paused"] = null,
+            ["subOnly"] = null,
+        };
+    }
+
+    /// <summary>The user fields of events about one user (moderation, VIPs, shoutouts): <c>{prefix}_id/_login/_name</c>.</summary>
+    private static JsonObject User(JsonElement e, string prefix) => new()
+    {
+        ["userId"] = Id(e, $"{prefix}_id"),
+        ["userName"] = Text(e, $"{prefix}_login"),
+        ["displayName"] = Text(e, $"{prefix}_name"),
+    };
+
+    private static JsonObject With(this JsonObject o, string name, JsonNode? value)
+    {
+        o[name] = value;
+        return o;
+    }
+
+    private static int? Duration(string? from, string? to) =>
+        DateTimeOffset.TryParse(from, CultureInfo.InvariantCulture, out var start) && DateTimeOffset.TryParse(to, CultureInfo.InvariantCulture, out var end)
+            ? (int)Math.Round((end - start).TotalSeconds)
+            : null;
+
+    /// <summary>Twitch tiers 1000/2000/3000 as 1/2/3.</summary>
+    private static int Tier(JsonElement e) => Text(e, "tier") switch
+    {
+        "2000" => 2,
+        "3000" => 3,
+        _ => 1,
+    };
+
+    private static string? Text(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static int? Int(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt32() : null;
+
+    /// <summary>User and channel ids are numbers in the normalized shapes.</summary>
+    private static JsonNode? Id(JsonElement e, string name) =>
+        Text(e, name) is { } text && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? JsonValue.Create(id) : null;
+}

@@ -1,0 +1,113 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using EventSubRelay.Events;
+
+namespace EventSubRelay.Tests;
+
+/// <summary>EventSub payloads (from Twitch's reference examples) and the normalized events they become.</summary>
+public sealed class EventCatalogueTests
+{
+    public static TheoryData<string, string, string, string, string> Examples() => new()
+    {
+        {
+            "channel.follow", "2",
+            """{"user_id":"67890","user_login":"new_follower","user_name":"New_Follower","broadcaster_user_id":"12345","broadcaster_user_login":"cool_streamer","broadcaster_user_name":"Cool_Streamer","followed_at":"2025-03-15T18:30:00.000000000Z"}""",
+            "Follow",
+            """{"userId":67890,"userName":"new_follower","displayName":"New_Follower","isTest":false}"""
+        },
+        {
+            "channel.cheer", "1",
+            """{"is_anonymous":false,"user_id":"67890","user_login":"generous_viewer","user_name":"Generous_Viewer","broadcaster_user_id":"12345","broadcaster_user_login":"cool_streamer","broadcaster_user_name":"Cool_Streamer","message":"Cheer100 Great stream! Kappa5","bits":105}""",
+            "Cheer",
+            """{"message":{"msgId":null,"userId":67890,"username":"generous_viewer","role":1,"subscriber":false,"displayName":"Generous_Viewer","channel":"cool_streamer","message":"Cheer100 Great stream! Kappa5","isHighlighted":false,"isMe":false,"isCustomReward":false,"isAnonymous":false,"isReply":false,"bits":105,"hasBits":true,"emotes":[],"cheerEmotes":[{"bits":100,"color":null,"type":"CheerEmote","name":"Cheer","startIndex":0,"endIndex":7,"imageUrl":null},{"bits":5,"color":null,"type":"CheerEmote","name":"Kappa","startIndex":23,"endIndex":28,"imageUrl":null}]}}"""
+        },
+        {
+            "channel.raid", "1",
+            """{"from_broadcaster_user_id":"99999","from_broadcaster_user_login":"raiding_streamer","from_broadcaster_user_name":"Raiding_Streamer","to_broadcaster_user_id":"12345","to_broadcaster_user_login":"cool_streamer","to_broadcaster_user_name":"Cool_Streamer","viewers":250}""",
+            "Raid",
+            """{"viewerCount":250,"profileImage":null,"userId":99999,"userName":"raiding_streamer","displayName":"Raiding_Streamer","role":1}"""
+        },
+        {
+            "channel.subscribe", "1",
+            """{"user_id":"67890","user_login":"new_sub_user","user_name":"New_Sub_User","broadcaster_user_id":"12345","broadcaster_user_login":"cool_streamer","broadcaster_user_name":"Cool_Streamer","tier":"2000","is_gift":false}""",
+            "Sub",
+            """{"subTier":2,"color":null,"emotes":[],"message":"","userId":67890,"userName":"new_sub_user","displayName":"New_Sub_User","role":1}"""
+        },
+        {
+            "channel.subscription.message", "1",
+            """{"user_id":"1234","user_login":"cool_user","user_name":"Cool_User","broadcaster_user_id":"1337","broadcaster_user_login":"cooler_user","broadcaster_user_name":"Cooler_User","tier":"1000","message":{"text":"Love the stream! FevziGG","emotes":[{"begin":23,"end":30,"id":"302976485"}]},"cumulative_months":15,"streak_months":1,"duration_months":6}""",
+            "ReSub",
+            """{"cumulativeMonths":15,"shareStreak":true,"streakMonths":1,"subTier":1,"color":null,"emotes":[],"message":"Love the stream! FevziGG","userId":1234,"userName":"cool_user","displayName":"Cool_User","role":1}"""
+        },
+        {
+            "channel.subscription.gift", "1",
+            """{"user_id":"1234","user_login":"cool_user","user_name":"Cool_User","broadcaster_user_id":"1337","broadcaster_user_login":"cooler_user","broadcaster_user_name":"Cooler_User","total":5,"tier":"1000","cumulative_total":284,"is_anonymous":false}""",
+            "GiftBomb",
+            """{"isAnonymous":false,"gifts":5,"totalGifts":284,"subTier":1,"userId":1234,"userName":"cool_user","displayName":"Cool_User","role":1}"""
+        },
+        {
+            "channel.ad_break.begin", "1",
+            """{"duration_seconds":60,"started_at":"2019-11-16T10:11:12.634234626Z","is_automatic":true,"broadcaster_user_id":"1337","broadcaster_user_login":"cool_user","broadcaster_user_name":"Cool_User","requester_user_id":"1337","requester_user_login":"cool_user","requester_user_name":"Cool_User"}""",
+            "AdRun",
+            """{"length":60,"scheduled":true}"""
+        },
+        {
+            "channel.chat.message", "1",
+            """{"broadcaster_user_id":"12345","broadcaster_user_login":"cool_streamer","broadcaster_user_name":"Cool_Streamer","chatter_user_id":"67890","chatter_user_login":"chatter_fan","chatter_user_name":"Chatter_Fan","message_id":"cc106895-d143-4a73-b152-7e9ee5e6b5a2","message":{"text":"Hello everyone! PogChamp","fragments":[{"type":"text","text":"Hello everyone! ","cheermote":null,"emote":null,"mention":null},{"type":"emote","text":"PogChamp","cheermote":null,"emote":{"id":"305954156","emote_set_id":"0","owner_id":"0","format":["static","animated"]},"mention":null}]},"message_type":"text","badges":[{"set_id":"subscriber","id":"12","info":"15"},{"set_id":"vip","id":"1","info":""}],"cheer":null,"color":"#FF4500","reply":null,"channel_points_custom_reward_id":null}""",
+            "ChatMessage",
+            """{"message":{"msgId":"cc106895-d143-4a73-b152-7e9ee5e6b5a2","userId":67890,"username":"chatter_fan","role":2,"subscriber":true,"displayName":"Chatter_Fan","channel":"cool_streamer","message":"Hello everyone! PogChamp","isHighlighted":false,"isMe":false,"isCustomReward":false,"isAnonymous":false,"isReply":false,"bits":0,"hasBits":false,"emotes":[{"id":"305954156","type":"Twitch","name":"PogChamp","startIndex":16,"endIndex":23,"imageUrl":"https://static-cdn.jtvnw.net/emoticons/v2/305954156/default/dark/2.0"}],"cheerEmotes":[]}}"""
+        },
+        {
+            "user.whisper.message", "1",
+            """{"from_user_id":"423374343","from_user_login":"glowillig","from_user_name":"glowillig","to_user_id":"424596340","to_user_login":"quotrok","to_user_name":"quotrok","whisper_id":"some-whisper-id","whisper":{"text":"a secret"}}""",
+            "Whisper",
+            """{"message":{"msgId":"some-whisper-id","userId":423374343,"username":"glowillig","displayName":"glowillig","message":"a secret","emotes":[]}}"""
+        },
+        {
+            "channel.ban", "1",
+            """{"user_id":"1234","user_login":"cool_user","user_name":"Cool_User","broadcaster_user_id":"1337","broadcaster_user_login":"cooler_user","broadcaster_user_name":"Cooler_User","moderator_user_id":"1339","moderator_user_login":"mod_user","moderator_user_name":"Mod_User","reason":"Offensive language","banned_at":"2020-07-15T18:15:11.17106713Z","ends_at":"2020-07-15T18:16:11.17106713Z","is_permanent":false}""",
+            "UserTimedOut",
+            """{"userId":1234,"userName":"cool_user","displayName":"Cool_User","reason":"Offensive language","moderator":"Mod_User","duration":60}"""
+        },
+    };
+
+    [Theory]
+    [MemberData(nameof(Examples))]
+    public void Maps_Twitch_examples_to_the_normalized_shape(string type, string version, string @event, string expectedType, string expectedData)
+    {
+        using var payload = JsonDocument.Parse(@event);
+
+        var (mappedType, data) = EventCatalogue.Map(type, version, payload.RootElement);
+
+        mappedType.Should().Be(expectedType);
+        JsonNode.DeepEquals(data, JsonNode.Parse(expectedData)).Should().BeTrue($"expected {expectedData} but got {data.ToJsonString()}");
+    }
+
+    [Theory]
+    [InlineData("channel.follow", "1")]
+    [InlineData("channel.poll.begin", "1")]
+    [InlineData("some.future.type", "7")]
+    public void Unknown_types_and_versions_are_delivered_raw_with_the_original_event(string type, string version)
+    {
+        using var payload = JsonDocument.Parse("""{"user_id":"1","anything":[1,2,{"x":null}]}""");
+
+        var (mappedType, data) = EventCatalogue.Map(type, version, payload.RootElement);
+
+        mappedType.Should().Be("Raw");
+        data["subscriptionType"]!.GetValue<string>().Should().Be(type);
+        data["subscriptionVersion"]!.GetValue<string>().Should().Be(version);
+        JsonNode.DeepEquals(data["event"], JsonNode.Parse(payload.RootElement.GetRawText())).Should().BeTrue();
+    }
+
+    [Fact]
+    public void A_single_gift_is_a_gift_sub_and_a_recipient_side_gifted_sub_is_not_a_plain_sub()
+    {
+        using var gift = JsonDocument.Parse("""{"user_id":"1","user_login":"a","user_name":"A","total":1,"tier":"3000","cumulative_total":null,"is_anonymous":false}""");
+        using var received = JsonDocument.Parse("""{"user_id":"2","user_login":"b","user_name":"B","tier":"1000","is_gift":true}""");
+
+        EventCatalogue.Map("channel.subscription.gift", "1", gift.RootElement).Type.Should().Be("GiftSub");
+        var (type, data) = EventCatalogue.Map("channel.subscribe", "1", received.RootElement);
+        type.Should().Be("GiftSub");
+        data["recipientUserId"]!.GetValue<long>().Should().Be(2);
+    }
+}
