@@ -67,7 +67,25 @@ public sealed class EventCatalogueTests
             "channel.ban", "1",
             """{"user_id":"1234","user_login":"cool_user","user_name":"Cool_User","broadcaster_user_id":"1337","broadcaster_user_login":"cooler_user","broadcaster_user_name":"Cooler_User","moderator_user_id":"1339","moderator_user_login":"mod_user","moderator_user_name":"Mod_User","reason":"Offensive language","banned_at":"2020-07-15T18:15:11.17106713Z","ends_at":"2020-07-15T18:16:11.17106713Z","is_permanent":false}""",
             "UserTimedOut",
-            """{"userId":1234,"userName":"cool_user","displayName":"Cool_User","reason":"Offensive language","moderator":"Mod_User","duration":60}"""
+            """{"userId":1234,"userName":"cool_user","displayName":"Cool_User","reason":"Offensive language","moderator":"Mod_User","duration":60,"expiresAt":"2020-07-15T18:16:11.17106713Z"}"""
+        },
+        {
+            "channel.moderate", "2",
+            """{"broadcaster_user_id":"1337","broadcaster_user_login":"cool_user","broadcaster_user_name":"Cool_User","moderator_user_id":"1339","moderator_user_login":"mod_user","moderator_user_name":"Mod_User","action":"untimeout","untimeout":{"user_id":"1234","user_login":"chatter","user_name":"Chatter"}}""",
+            "TimeoutRemoved",
+            """{"userId":1234,"userName":"chatter","displayName":"Chatter","moderator":"Mod_User"}"""
+        },
+        {
+            "channel.moderate", "2",
+            """{"broadcaster_user_id":"1337","broadcaster_user_login":"cool_user","broadcaster_user_name":"Cool_User","moderator_user_id":"1339","moderator_user_login":"mod_user","moderator_user_name":"Mod_User","action":"unban","unban":{"user_id":"1234","user_login":"chatter","user_name":"Chatter"}}""",
+            "UserUnbanned",
+            """{"userId":1234,"userName":"chatter","displayName":"Chatter","moderator":"Mod_User"}"""
+        },
+        {
+            "channel.moderate", "2",
+            """{"broadcaster_user_id":"1337","moderator_user_id":"1339","moderator_user_login":"mod_user","moderator_user_name":"Mod_User","action":"timeout","timeout":{"user_id":"1234","user_login":"chatter","user_name":"Chatter","reason":"spam","expires_at":"2026-11-24T10:10:00Z"}}""",
+            "UserTimedOut",
+            """{"userId":1234,"userName":"chatter","displayName":"Chatter","moderator":"Mod_User","reason":"spam","duration":null,"expiresAt":"2026-11-24T10:10:00Z"}"""
         },
     };
 

@@ -141,7 +141,8 @@ internal static partial class EventCatalogue
         [("channel.ban", "1")] = e => e.GetProperty("is_permanent").GetBoolean()
             ? ("UserBanned", User(e, "user").With("reason", Text(e, "reason")).With("moderator", Text(e, "moderator_user_name")))
             : ("UserTimedOut", User(e, "user").With("reason", Text(e, "reason")).With("moderator", Text(e, "moderator_user_name"))
-                .With("duration", Duration(Text(e, "banned_at"), Text(e, "ends_at")))),
+                .With("duration", Duration(Text(e, "banned_at"), Text(e, "ends_at"))).With("expiresAt", Text(e, "ends_at"))),
+        [("channel.moderate", "2")] = Moderate,
         [("channel.unban", "1")] = e => ("UserUnbanned", User(e, "user").With("moderator", Text(e, "moderator_user_name"))),
         [("channel.chat.clear", "1")] = _ => ("ChatCleared", new JsonObject()),
         [("channel.chat.message_delete", "1")] = e => ("MessageDeleted", User(e, "target_user").With("msgId", Text(e, "message_id"))),
@@ -290,6 +291,31 @@ internal static partial class EventCatalogue
                 ["cheerEmotes"] = cheerEmotes,
             },
         });
+    }
+
+    /// <summary>
+    /// <c>channel.moderate</c> v2 reports every moderator action with read-only scopes; unlike <c>channel.unban</c>,
+    /// it tells a timeout being lifted (<c>untimeout</c>) apart from a ban being lifted (<c>unban</c>).
+    /// </summary>
+    private static (string, JsonObject) Moderate(JsonElement e)
+    {
+        var action = Text(e, "action");
+        var moderator = Text(e, "moderator_user_name");
+        JsonObject Target() => User(e.GetProperty(action!), "user").With("moderator", moderator);
+        return action switch
+        {
+            "ban" => ("UserBanned", Target().With("reason", Text(e.GetProperty("ban"), "reason"))),
+            "timeout" => ("UserTimedOut", Target().With("reason", Text(e.GetProperty("timeout"), "reason")).With("duration", null).With("expiresAt", Text(e.GetProperty("timeout"), "expires_at"))),
+            "unban" => ("UserUnbanned", Target()),
+            "untimeout" => ("TimeoutRemoved", Target()),
+            "mod" => ("ModeratorAdded", Target()),
+            "unmod" => ("ModeratorRemoved", Target()),
+            "vip" => ("VipAdded", Target()),
+            "unvip" => ("VipRemoved", Target()),
+            "delete" => ("MessageDeleted", Target().With("msgId", Text(e.GetProperty("delete"), "message_id"))),
+            "clear" => ("ChatCleared", new JsonObject { ["moderator"] = moderator }),
+            _ => RawEvent("channel.moderate", "2", e),
+        };
     }
 
     private static JsonObject Redemption(JsonElement e)
