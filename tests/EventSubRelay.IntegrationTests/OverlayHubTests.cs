@@ -168,6 +168,37 @@ public sealed class OverlayHubTests(RelayFixture relay) : IClassFixture<RelayFix
     }
 
     [Fact]
+    public async Task GetEvents_lists_the_event_groups_with_their_sub_events()
+    {
+        await using var overlay = await Factory.ConnectOverlayAsync(await Factory.CreateOverlayTokenAsync(TwitchWebhook.NewBroadcasterId()));
+
+        var groups = await overlay.Connection.InvokeAsync<Events.EventGroup[]>("GetEvents");
+
+        groups.Should().Contain(g => g.Name == "Follows" && !g.AffiliateOnly);
+        groups.Single(g => g.Name == "Subscriptions").SubEvents.Select(s => s.Name).Should().Equal("New", "Gift", "End");
+        groups.Single(g => g.Name == "Subscriptions").AffiliateOnly.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task Notifications_arrive_as_normalized_events_and_unknown_types_as_raw()
+    {
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        await using var overlay = await Factory.ConnectOverlayAsync(await Factory.CreateOverlayTokenAsync(broadcaster));
+        await overlay.SubscribeAsync("*");
+
+        await Factory.SendNotificationAsync(broadcaster, "channel.chat.message", "1", TwitchWebhook.ChatEvent(broadcaster, "hi Kappa"));
+        await Factory.SendNotificationAsync(broadcaster, "channel.cheer", "1");
+        await Factory.SendNotificationAsync(broadcaster, "channel.something.new", "3");
+        var received = await overlay.WaitForAsync(3);
+
+        received.Select(e => e.Event.Type).Should().Equal("ChatMessage", "Cheer", "Raw");
+        received[0].Data.GetProperty("message").GetProperty("message").GetString().Should().Be("hi Kappa");
+        received[1].Data.GetProperty("message").GetProperty("cheerEmotes")[0].GetProperty("bits").GetInt32().Should().Be(100);
+        received[2].Data.GetProperty("subscriptionType").GetString().Should().Be("channel.something.new");
+        received[2].Data.GetProperty("event").GetProperty("user_login").GetString().Should().Be("awesome_user");
+    }
+
+    [Fact]
     public async Task Negotiate_without_a_valid_token_is_refused_with_401()
     {
         using var client = Factory.CreateRelayClient();

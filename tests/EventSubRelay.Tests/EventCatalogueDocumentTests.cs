@@ -19,7 +19,7 @@ public sealed partial class EventCatalogueDocumentTests
     [GeneratedRegex(@"^\| `([a-z_.]+)` \| (\d+) \|", RegexOptions.Multiline)]
     private static partial Regex TableRow();
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         var directory = new DirectoryInfo(AppContext.BaseDirectory);
         while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "EventSubRelay.sln")))

@@ -129,3 +129,22 @@ public sealed class EventCatalogueTests
         data["recipientUserId"]!.GetValue<long>().Should().Be(2);
     }
 }
+
+public sealed partial class EventGroupsTests
+{
+    [Fact]
+    public void Groups_list_every_event_type_the_catalogue_documents_once()
+    {
+        var document = File.ReadAllText(Path.Combine(EventCatalogueDocumentTests.RepositoryRoot(), "docs", "events.md"));
+        var documented = EventTypes().Matches(document)
+            .SelectMany(m => m.Groups[1].Value.Split(", ").Select(t => t.Trim('`')))
+            .Append("Raw")
+            .Distinct();
+
+        EventGroups.Types.Should().OnlyHaveUniqueItems();
+        EventGroups.Types.Should().BeEquivalentTo(documented);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\| `[a-z_.]+` \| \d+ \| ([^|]+) \|", System.Text.RegularExpressions.RegexOptions.Multiline)]
+    private static partial System.Text.RegularExpressions.Regex EventTypes();
+}

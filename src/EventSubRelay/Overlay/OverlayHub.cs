@@ -116,6 +116,11 @@ internal sealed class OverlayHub(OverlayFanOut fanOut, OverlayReplay replay, Ove
         return await replay.RecentAsync(Broadcaster, count, filter, Context.ConnectionAborted);
     }
 
+    /// <summary>Every event type the relay can emit, grouped like the dashboard's toggles.</summary>
+#pragma warning disable CA1822 // SignalR only invokes instance methods.
+    public IReadOnlyList<Events.EventGroup> GetEvents() => Events.EventGroups.All;
+#pragma warning restore CA1822
+
     /// <summary>Tells the relay an alert has been shown.</summary>
     public void Ack(string id)
     {
