@@ -87,6 +87,30 @@ public sealed class EventCatalogueTests
             "UserTimedOut",
             """{"userId":1234,"userName":"chatter","displayName":"Chatter","moderator":"Mod_User","reason":"spam","duration":null,"expiresAt":"2026-11-24T10:10:00Z"}"""
         },
+        {
+            "channel.poll.end", "1",
+            """{"id":"1243456","broadcaster_user_id":"1337","broadcaster_user_login":"cool_user","broadcaster_user_name":"Cool_User","title":"Aren't shoes just really hard socks?","choices":[{"id":"123","title":"Blue","bits_votes":0,"channel_points_votes":5,"votes":20},{"id":"124","title":"Yellow","bits_votes":0,"channel_points_votes":0,"votes":3}],"bits_voting":{"is_enabled":false,"amount_per_vote":0},"channel_points_voting":{"is_enabled":true,"amount_per_vote":10},"status":"completed","started_at":"2020-07-15T17:16:03.17106713Z","ended_at":"2020-07-15T17:16:11.17106713Z"}""",
+            "PollCompleted",
+            """{"dateTime":"2020-07-15T17:16:03.17106713Z","channelId":1337,"type":1,"id":"1243456","title":"Aren't shoes just really hard socks?","startedAt":"2020-07-15T17:16:03.17106713Z","duration":8,"settings":{"multi_choice":{"is_enabled":false},"subscriber_only":{"is_enabled":false},"subscriber_multiplier":{"is_enabled":false},"bits_votes":{"cost":0,"is_enabled":false},"channel_points_votes":{"cost":10,"is_enabled":true}},"choices":[{"choice_id":"123","title":"Blue","votes":{"total":20,"base":15,"bits":0,"channel_points":5},"tokens":{"bits":0,"channel_points":50},"total_voters":15},{"choice_id":"124","title":"Yellow","votes":{"total":3,"base":3,"bits":0,"channel_points":0},"tokens":{"bits":0,"channel_points":0},"total_voters":3}],"votes":{"total":23,"base":18,"bits":0,"channel_points":5},"tokens":{"bits":0,"channel_points":50},"totalVotes":23,"remainingDurationMilliseconds":0,"endedAt":"2020-07-15T17:16:11.17106713Z","winningChoice":{"choice_id":"123","title":"Blue","votes":{"total":20,"base":15,"bits":0,"channel_points":5},"tokens":{"bits":0,"channel_points":50},"total_voters":15}}"""
+        },
+        {
+            "channel.prediction.end", "1",
+            """{"id":"1243456","broadcaster_user_id":"1337","broadcaster_user_login":"cool_user","broadcaster_user_name":"Cool_User","title":"Aren't shoes just really hard socks?","winning_outcome_id":"12345","outcomes":[{"id":"12345","title":"Yeah!","color":"blue","users":2,"channel_points":15000,"top_predictors":[{"user_name":"Cool_User","user_login":"cool_user","user_id":"1234","channel_points_won":10000,"channel_points_used":500}]},{"id":"22435","title":"No!","users":2,"channel_points":200,"color":"pink","top_predictors":[]}],"status":"resolved","started_at":"2020-07-15T17:16:03.17106713Z","ended_at":"2020-07-15T17:16:11.17106713Z"}""",
+            "PredictionCompleted",
+            """{"outcomes":[{"id":"12345","color":"BLUE","title":"Yeah!","total_points":15000,"total_users":2,"top_predictors":[{"event_id":"1243456","outcome_id":"12345","channel_id":1337,"points":500,"predicted_at":null,"updated_at":null,"user_id":1234,"user_display_name":"Cool_User"}]},{"id":"22435","color":"PINK","title":"No!","total_points":200,"total_users":2,"top_predictors":[]}],"dateTime":"2020-07-15T17:16:11.17106713Z","channelId":1337,"type":1,"status":3,"id":"1243456","title":"Aren't shoes just really hard socks?","createdAt":"2020-07-15T17:16:03.17106713Z","predictionWindow":null,"winningOutcomeId":"12345","winningOutcome":{"id":"12345","color":"BLUE","title":"Yeah!","total_points":15000,"total_users":2,"top_predictors":[{"event_id":"1243456","outcome_id":"12345","channel_id":1337,"points":500,"predicted_at":null,"updated_at":null,"user_id":1234,"user_display_name":"Cool_User"}]}}"""
+        },
+        {
+            "channel.goal.progress", "1",
+            """{"id":"12345-cool-event","broadcaster_user_id":"141981764","broadcaster_user_name":"TwitchDev","broadcaster_user_login":"twitchdev","type":"subscription","description":"Help me get partner!","current_amount":120,"target_amount":220,"started_at":"2021-07-15T17:16:03.17106713Z"}""",
+            "GoalProgress",
+            """{"id":"12345-cool-event","type":"subscription","description":"Help me get partner!","currentAmount":120,"targetAmount":220,"startedAt":"2021-07-15T17:16:03.17106713Z","endedAt":null,"isAchieved":false}"""
+        },
+        {
+            "channel.channel_points_custom_reward.update", "1",
+            """{"id":"9001","broadcaster_user_id":"1337","broadcaster_user_login":"cool_user","broadcaster_user_name":"Cool_User","is_enabled":true,"is_paused":true,"is_in_stock":true,"title":"Cool Reward","cost":100,"prompt":"reward prompt","is_user_input_required":true,"should_redemptions_skip_request_queue":false,"background_color":"#FA1ED2"}""",
+            "RewardUpdated",
+            """{"channelId":1337,"cost":100,"rewardId":"9001","title":"Cool Reward","prompt":"reward prompt","inputRequired":true,"backgroundColor":"#FA1ED2","enabled":true,"paused":true,"subOnly":false}"""
+        },
     };
 
     [Theory]
@@ -103,7 +127,7 @@ public sealed class EventCatalogueTests
 
     [Theory]
     [InlineData("channel.follow", "1")]
-    [InlineData("channel.poll.begin", "1")]
+    [InlineData("channel.hype_train.begin", "1")]
     [InlineData("some.future.type", "7")]
     public void Unknown_types_and_versions_are_delivered_raw_with_the_original_event(string type, string version)
     {

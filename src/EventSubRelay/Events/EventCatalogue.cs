@@ -143,6 +143,19 @@ internal static partial class EventCatalogue
             : ("UserTimedOut", User(e, "user").With("reason", Text(e, "reason")).With("moderator", Text(e, "moderator_user_name"))
                 .With("duration", Duration(Text(e, "banned_at"), Text(e, "ends_at"))).With("expiresAt", Text(e, "ends_at"))),
         [("channel.moderate", "2")] = Moderate,
+        [("channel.poll.begin", "1")] = e => ("PollCreated", Poll(e).With("remainingDurationMilliseconds", (Duration(Text(e, "started_at"), Text(e, "ends_at")) ?? 0) * 1000)),
+        [("channel.poll.progress", "1")] = e => ("PollUpdated", Poll(e)),
+        [("channel.poll.end", "1")] = e => (Text(e, "status") switch { "terminated" => "PollTerminated", "archived" => "PollArchived", _ => "PollCompleted" }, Poll(e)),
+        [("channel.prediction.begin", "1")] = e => ("PredictionCreated", Prediction(e)),
+        [("channel.prediction.progress", "1")] = e => ("PredictionUpdated", Prediction(e)),
+        [("channel.prediction.lock", "1")] = e => ("PredictionLocked", Prediction(e)),
+        [("channel.prediction.end", "1")] = e => (Text(e, "status") == "canceled" ? "PredictionCanceled" : "PredictionCompleted", Prediction(e)),
+        [("channel.goal.begin", "1")] = e => ("GoalBegin", Goal(e)),
+        [("channel.goal.progress", "1")] = e => ("GoalProgress", Goal(e)),
+        [("channel.goal.end", "1")] = e => ("GoalEnd", Goal(e)),
+        [("channel.channel_points_custom_reward.add", "1")] = e => ("RewardCreated", Reward(e)),
+        [("channel.channel_points_custom_reward.update", "1")] = e => ("RewardUpdated", Reward(e)),
+        [("channel.channel_points_custom_reward.remove", "1")] = e => ("RewardDeleted", Reward(e)),
         [("channel.unban", "1")] = e => ("UserUnbanned", User(e, "user").With("moderator", Text(e, "moderator_user_name"))),
         [("channel.chat.clear", "1")] = _ => ("ChatCleared", new JsonObject()),
         [("channel.chat.message_delete", "1")] = e => ("MessageDeleted", User(e, "target_user").With("msgId", Text(e, "message_id"))),
@@ -317,6 +330,161 @@ internal static partial class EventCatalogue
             _ => RawEvent("channel.moderate", "2", e),
         };
     }
+
+    /// <summary>Poll events: Twitch's choices with their votes split by how they were cast.</summary>
+    private static JsonObject Poll(JsonElement e)
+    {
+        var bitsCost = Voting(e, "bits_voting");
+        var pointsCost = Voting(e, "channel_points_voting");
+        JsonObject Votes(int total, int bits, int points) => new() { ["total"] = total, ["base"] = total - bits - points, ["bits"] = bits, ["channel_points"] = points };
+        JsonObject Tokens(int bits, int points) => new() { ["bits"] = bits * (bitsCost ?? 0), ["channel_points"] = points * (pointsCost ?? 0) };
+
+        var choices = new JsonArray();
+        int total = 0, bitsTotal = 0, pointsTotal = 0;
+        JsonObject? winner = null;
+        foreach (var choice in e.GetProperty("choices").EnumerateArray())
+        {
+            var (votes, bits, points) = (Int(choice, "votes") ?? 0, Int(choice, "bits_votes") ?? 0, Int(choice, "channel_points_votes") ?? 0);
+            (total, bitsTotal, pointsTotal) = (total + votes, bitsTotal + bits, pointsTotal + points);
+            var mapped = new JsonObject
+            {
+                ["choice_id"] = Text(choice, "id"),
+                ["title"] = Text(choice, "title"),
+                ["votes"] = Votes(votes, bits, points),
+                ["tokens"] = Tokens(bits, points),
+                // Twitch reports votes, not voters; without bits or points voting each voter casts one vote.
+                ["total_voters"] = votes - bits - points,
+            };
+            choices.Add(mapped);
+            if (winner is null || votes > winner["votes"]!["total"]!.GetValue<int>())
+            {
+                winner = mapped;
+            }
+        }
+
+        var poll = new JsonObject
+        {
+            ["dateTime"] = Text(e, "started_at"),
+            ["channelId"] = Id(e, "broadcaster_user_id"),
+            ["type"] = 1,
+            ["id"] = Text(e, "id"),
+            ["title"] = Text(e, "title"),
+            ["startedAt"] = Text(e, "started_at"),
+            ["duration"] = Duration(Text(e, "started_at"), Text(e, "ends_at") ?? Text(e, "ended_at")),
+            ["settings"] = new JsonObject
+            {
+                ["multi_choice"] = new JsonObject { ["is_enabled"] = false },
+                ["subscriber_only"] = new JsonObject { ["is_enabled"] = false },
+                ["subscriber_multiplier"] = new JsonObject { ["is_enabled"] = false },
+                ["bits_votes"] = new JsonObject { ["cost"] = bitsCost ?? 0, ["is_enabled"] = bitsCost is not null },
+                ["channel_points_votes"] = new JsonObject { ["cost"] = pointsCost ?? 0, ["is_enabled"] = pointsCost is not null },
+            },
+            ["choices"] = choices,
+            ["votes"] = Votes(total, bitsTotal, pointsTotal),
+            ["tokens"] = Tokens(bitsTotal, pointsTotal),
+            ["totalVotes"] = total,
+            // Known at the start (the whole duration) and at the end (none); in between it depends on the clock.
+            ["remainingDurationMilliseconds"] = Text(e, "ended_at") is not null ? 0 : null,
+        };
+        if (Text(e, "ended_at") is { } endedAt)
+        {
+            poll["endedAt"] = endedAt;
+            poll["winningChoice"] = winner?.DeepClone();
+        }
+
+        return poll;
+    }
+
+    /// <summary>The per-vote cost of a voting method, or null when it is not enabled.</summary>
+    private static int? Voting(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var voting) && voting.ValueKind == JsonValueKind.Object && voting.TryGetProperty("is_enabled", out var enabled) && enabled.GetBoolean()
+            ? Int(voting, "amount_per_vote") ?? 0
+            : null;
+
+    /// <summary>Prediction events; outcome colours upper-case (BLUE, PINK) as overlays expect.</summary>
+    private static JsonObject Prediction(JsonElement e)
+    {
+        var outcomes = new JsonArray();
+        foreach (var outcome in e.GetProperty("outcomes").EnumerateArray())
+        {
+            var predictors = new JsonArray();
+            if (outcome.TryGetProperty("top_predictors", out var top) && top.ValueKind == JsonValueKind.Array)
+            {
+                foreach (var predictor in top.EnumerateArray())
+                {
+                    predictors.Add(new JsonObject
+                    {
+                        ["event_id"] = Text(e, "id"),
+                        ["outcome_id"] = Text(outcome, "id"),
+                        ["channel_id"] = Id(e, "broadcaster_user_id"),
+                        ["points"] = Int(predictor, "channel_points_used"),
+                        // Not in the notification.
+                        ["predicted_at"] = null,
+                        ["updated_at"] = null,
+                        ["user_id"] = Id(predictor, "user_id"),
+                        ["user_display_name"] = Text(predictor, "user_name"),
+                    });
+                }
+            }
+
+            outcomes.Add(new JsonObject
+            {
+                ["id"] = Text(outcome, "id"),
+                ["color"] = Text(outcome, "color")?.ToUpperInvariant(),
+                ["title"] = Text(outcome, "title"),
+                ["total_points"] = Int(outcome, "channel_points") ?? 0,
+                ["total_users"] = Int(outcome, "users") ?? 0,
+                ["top_predictors"] = predictors,
+            });
+        }
+
+        var prediction = new JsonObject
+        {
+            ["outcomes"] = outcomes,
+            ["dateTime"] = Text(e, "ended_at") ?? Text(e, "locked_at") ?? Text(e, "started_at"),
+            ["channelId"] = Id(e, "broadcaster_user_id"),
+            ["type"] = 1,
+            ["status"] = Text(e, "status") switch { "resolved" => 3, "canceled" => 4, _ => Text(e, "locked_at") is null ? 1 : 2 },
+            ["id"] = Text(e, "id"),
+            ["title"] = Text(e, "title"),
+            ["createdAt"] = Text(e, "started_at"),
+            ["predictionWindow"] = Duration(Text(e, "started_at"), Text(e, "locks_at")),
+        };
+        if (Text(e, "winning_outcome_id") is { } winning)
+        {
+            prediction["winningOutcomeId"] = winning;
+            prediction["winningOutcome"] = outcomes.FirstOrDefault(o => o!["id"]!.GetValue<string>() == winning)?.DeepClone();
+        }
+
+        return prediction;
+    }
+
+    /// <summary>Creator goals (the reference's community goals have no EventSub source).</summary>
+    private static JsonObject Goal(JsonElement e) => new()
+    {
+        ["id"] = Text(e, "id"),
+        ["type"] = Text(e, "type"),
+        ["description"] = Text(e, "description"),
+        ["currentAmount"] = Int(e, "current_amount"),
+        ["targetAmount"] = Int(e, "target_amount"),
+        ["startedAt"] = Text(e, "started_at"),
+        ["endedAt"] = Text(e, "ended_at"),
+        ["isAchieved"] = e.TryGetProperty("is_achieved", out var achieved) && achieved.ValueKind == JsonValueKind.True,
+    };
+
+    private static JsonObject Reward(JsonElement e) => new()
+    {
+        ["channelId"] = Id(e, "broadcaster_user_id"),
+        ["cost"] = Int(e, "cost"),
+        ["rewardId"] = Text(e, "id"),
+        ["title"] = Text(e, "title"),
+        ["prompt"] = Text(e, "prompt"),
+        ["inputRequired"] = e.TryGetProperty("is_user_input_required", out var input) && input.ValueKind == JsonValueKind.True,
+        ["backgroundColor"] = Text(e, "background_color"),
+        ["enabled"] = e.TryGetProperty("is_enabled", out var enabled) && enabled.ValueKind == JsonValueKind.True,
+        ["paused"] = e.TryGetProperty("is_paused", out var paused) && paused.ValueKind == JsonValueKind.True,
+        ["subOnly"] = false,
+    };
 
     private static JsonObject Redemption(JsonElement e)
     {

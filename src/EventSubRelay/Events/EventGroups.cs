@@ -23,8 +23,11 @@ internal static class EventGroups
         new("Ads", false, [new("Ad Break", ["AdRun"])]),
         new("Other Twitch Events", false, [new("Raw", [EventCatalogue.Raw])]),
         new("Bits/Cheers", true, [new("Cheer", ["Cheer"])]),
-        new("Rewards/Redemptions", true, [new("Redemption", ["RewardRedemption"]), new("Redemption Updated", ["RewardRedemptionUpdated"])]),
+        new("Polls", true, [new("Begin", ["PollCreated"]), new("Progress", ["PollUpdated"]), new("End", ["PollCompleted", "PollTerminated", "PollArchived"])]),
+        new("Predictions", true, [new("Begin", ["PredictionCreated"]), new("Progress", ["PredictionUpdated"]), new("Lock", ["PredictionLocked"]), new("End", ["PredictionCompleted", "PredictionCanceled"])]),
+        new("Rewards/Redemptions", true, [new("Redemption", ["RewardRedemption"]), new("Redemption Updated", ["RewardRedemptionUpdated"]), new("Reward Changes", ["RewardCreated", "RewardUpdated", "RewardDeleted"])]),
         new("Subscriptions", true, [new("New", ["Sub", "ReSub"]), new("Gift", ["GiftSub", "GiftBomb"]), new("End", ["SubscriptionEnded"])]),
+        new("Goals", true, [new("Begin", ["GoalBegin"]), new("Progress", ["GoalProgress"]), new("End", ["GoalEnd"])]),
         new("VIP", true, [new("Added", ["VipAdded"]), new("Removed", ["VipRemoved"])]),
     ];
 
