@@ -45,6 +45,8 @@ public sealed class OperationsTests
         logs.Should().NotContain(l => l.Contains(token, StringComparison.Ordinal));
         factory.Logs.Events.Should().Contain(e => e.MessageTemplate.Text.StartsWith("Rejected message", StringComparison.Ordinal)
             && e.Properties["MessageId"].ToString().Contains(forged, StringComparison.Ordinal));
+        factory.Logs.Events.Should().Contain(e => e.MessageTemplate.Text.StartsWith("HTTP ", StringComparison.Ordinal)
+            && e.Properties["StatusCode"].ToString() == "403", "requests are logged, with the path only");
     }
 
     [Fact]

@@ -14,7 +14,10 @@ internal static class OperationsExtensions
     /// <summary>Serilog: readable console output in Development, JSON lines elsewhere.</summary>
     public static void AddRelayLogging(this WebApplicationBuilder builder)
     {
-        builder.Services.AddSerilog((services, configuration) =>
+        // Each host keeps its own logger (preserveStaticLogger): the static Log.Logger is neither replaced nor
+        // disposed by a host, which matters wherever several hosts share a process.
+        builder.Services.AddSerilog(
+            (services, configuration) =>
         {
             configuration
                 .ReadFrom.Configuration(builder.Configuration)
@@ -33,7 +36,8 @@ internal static class OperationsExtensions
             {
                 configuration.WriteTo.Console(new RenderedCompactJsonFormatter());
             }
-        });
+        },
+            preserveStaticLogger: true);
     }
 
     /// <summary>Health checks and OpenTelemetry metrics (Prometheus format at /metrics).</summary>
@@ -62,6 +66,7 @@ internal static class OperationsExtensions
     public static void UseRelayRequestLogging(this WebApplication app) =>
         app.UseSerilogRequestLogging(options =>
         {
+            options.Logger = app.Services.GetRequiredService<Serilog.ILogger>();
             // Only the path is logged (never the query string, which may hold an overlay token).
             options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
             // Acknowledged webhooks can run to thousands a second: the metrics count them, the log keeps the exceptions.
