@@ -72,3 +72,29 @@ internal sealed class OverlayConnectionRecord
     public DateTimeOffset? LastAckAt { get; set; }
     public DateTimeOffset SeenAt { get; set; }
 }
+
+/// <summary>What the catalogue remembers of a channel between notifications (title, category, current stream).</summary>
+internal sealed class ChannelState
+{
+    public required string BroadcasterUserId { get; set; }
+    public string? Title { get; set; }
+    public string? CategoryId { get; set; }
+    public string? CategoryName { get; set; }
+    public string? StreamId { get; set; }
+}
+
+/// <summary>A user who has spoken in a channel's stream: the first time is a <c>FirstWord</c>.</summary>
+internal sealed class StreamChatter
+{
+    public required string BroadcasterUserId { get; set; }
+    public required string StreamId { get; set; }
+    public required string UserId { get; set; }
+}
+
+/// <summary>The highest level seen for a hype train, so each new level is announced once.</summary>
+internal sealed class HypeTrainState
+{
+    public required string Id { get; set; }
+    public required string BroadcasterUserId { get; set; }
+    public int Level { get; set; }
+}

@@ -10,6 +10,9 @@ internal sealed class RelayDbContext(DbContextOptions<RelayDbContext> options) :
     public DbSet<OverlayToken> OverlayTokens => Set<OverlayToken>();
     public DbSet<EventSubSubscription> Subscriptions => Set<EventSubSubscription>();
     public DbSet<OverlayConnectionRecord> OverlayConnections => Set<OverlayConnectionRecord>();
+    public DbSet<ChannelState> ChannelStates => Set<ChannelState>();
+    public DbSet<StreamChatter> StreamChatters => Set<StreamChatter>();
+    public DbSet<HypeTrainState> HypeTrains => Set<HypeTrainState>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(RelayDbContext).Assembly);
@@ -114,5 +117,38 @@ internal sealed class OverlayConnectionRecordConfiguration : IEntityTypeConfigur
         builder.Property(c => c.LastAckId).HasColumnName("last_ack_id");
         builder.Property(c => c.LastAckAt).HasColumnName("last_ack_at");
         builder.Property(c => c.SeenAt).HasColumnName("seen_at");
+    }
+}
+
+internal sealed class DerivationStateConfiguration :
+    IEntityTypeConfiguration<ChannelState>, IEntityTypeConfiguration<StreamChatter>, IEntityTypeConfiguration<HypeTrainState>
+{
+    public void Configure(EntityTypeBuilder<ChannelState> builder)
+    {
+        builder.ToTable("channel_state");
+        builder.HasKey(c => c.BroadcasterUserId);
+        builder.Property(c => c.BroadcasterUserId).HasColumnName("broadcaster_user_id");
+        builder.Property(c => c.Title).HasColumnName("title");
+        builder.Property(c => c.CategoryId).HasColumnName("category_id");
+        builder.Property(c => c.CategoryName).HasColumnName("category_name");
+        builder.Property(c => c.StreamId).HasColumnName("stream_id");
+    }
+
+    public void Configure(EntityTypeBuilder<StreamChatter> builder)
+    {
+        builder.ToTable("stream_chatters");
+        builder.HasKey(c => new { c.BroadcasterUserId, c.StreamId, c.UserId });
+        builder.Property(c => c.BroadcasterUserId).HasColumnName("broadcaster_user_id");
+        builder.Property(c => c.StreamId).HasColumnName("stream_id");
+        builder.Property(c => c.UserId).HasColumnName("user_id");
+    }
+
+    public void Configure(EntityTypeBuilder<HypeTrainState> builder)
+    {
+        builder.ToTable("hype_trains");
+        builder.HasKey(h => h.Id);
+        builder.Property(h => h.Id).HasColumnName("id");
+        builder.Property(h => h.BroadcasterUserId).HasColumnName("broadcaster_user_id");
+        builder.Property(h => h.Level).HasColumnName("level");
     }
 }

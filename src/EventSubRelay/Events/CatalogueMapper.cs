@@ -1,21 +1,26 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using EventSubRelay.Processing;
 
 namespace EventSubRelay.Events;
 
-/// <summary>Maps each notification with <see cref="EventCatalogue"/>; whatever cannot be mapped is still delivered, as <c>Raw</c>.</summary>
-internal sealed class CatalogueMapper(ILogger<CatalogueMapper> logger) : IOverlayEventMapper
+/// <summary>
+/// Maps each notification with <see cref="EventCatalogue"/>, then adds what needs the channel's history:
+/// a stream update's previous title and category, a chatter's first words in the stream, a hype train's
+/// new level. Whatever cannot be mapped is still delivered, as <c>Raw</c>.
+/// </summary>
+internal sealed class CatalogueMapper(DerivationState state, ILogger<CatalogueMapper> logger) : IOverlayEventMapper
 {
-    public ValueTask<IReadOnlyList<PreparedEvent>> MapAsync(CommittedNotification notification, CancellationToken cancellationToken)
+    public async ValueTask<IReadOnlyList<PreparedEvent>> MapAsync(CommittedNotification notification, CancellationToken cancellationToken)
     {
-        if (notification.BroadcasterUserId is null)
+        if (notification.BroadcasterUserId is not { } broadcaster)
         {
-            return ValueTask.FromResult<IReadOnlyList<PreparedEvent>>([]);
+            return [];
         }
 
         using var payload = JsonDocument.Parse(notification.PayloadJson);
         var @event = payload.RootElement.TryGetProperty("event", out var e) ? e : default;
-        (string Type, System.Text.Json.Nodes.JsonObject Data) mapped;
+        (string Type, JsonObject Data) mapped;
         try
         {
             mapped = EventCatalogue.Map(notification.SubscriptionType, notification.SubscriptionVersion, @event);
@@ -28,14 +33,68 @@ internal sealed class CatalogueMapper(ILogger<CatalogueMapper> logger) : IOverla
             mapped = EventCatalogue.RawEvent(notification.SubscriptionType, notification.SubscriptionVersion, @event);
         }
 
-        PreparedEvent prepared = new(
-            notification.MessageId,
-            notification.MessageId,
-            notification.BroadcasterUserId,
-            mapped.Type,
-            IsTest: false,
-            notification.MessageTimestamp,
-            JsonSerializer.SerializeToElement(mapped.Data));
-        return ValueTask.FromResult<IReadOnlyList<PreparedEvent>>([prepared]);
+        var events = new List<PreparedEvent> { Prepare(notification, notification.MessageId, mapped.Type, mapped.Data) };
+        if (mapped.Type != EventCatalogue.Raw)
+        {
+            await DeriveAsync(notification, broadcaster, @event, mapped, events, cancellationToken);
+        }
+
+        return events;
     }
+
+    private async Task DeriveAsync(CommittedNotification notification, string broadcaster, JsonElement e, (string Type, JsonObject Data) mapped, List<PreparedEvent> events, CancellationToken cancellationToken)
+    {
+        switch (mapped.Type)
+        {
+            case "StreamUpdate":
+                var previous = await state.ReplaceChannelInfoAsync(broadcaster, Text(e, "title"), Text(e, "category_id"), Text(e, "category_name"), cancellationToken);
+                mapped.Data["oldStatus"] = previous.Title;
+                mapped.Data["oldGame"] = EventCatalogue.Game(previous.CategoryId, previous.CategoryName);
+                events[0] = Prepare(notification, notification.MessageId, mapped.Type, mapped.Data);
+                break;
+
+            case "StreamOnline" when Text(e, "id") is { } streamId:
+                await state.StartStreamAsync(broadcaster, streamId, cancellationToken);
+                break;
+
+            case "ChatMessage" when Text(e, "chatter_user_id") is { } chatter && await state.RecordChatterAsync(broadcaster, chatter, cancellationToken):
+                var message = mapped.Data["message"]!;
+                events.Add(Prepare(notification, $"{notification.MessageId}:FirstWord", "FirstWord", new JsonObject
+                {
+                    ["message"] = message["message"]!.DeepClone(),
+                    ["action"] = false,
+                    ["user"] = new JsonObject
+                    {
+                        ["id"] = message["userId"]?.DeepClone(),
+                        ["login"] = message["username"]?.DeepClone(),
+                        ["display_name"] = message["displayName"]?.DeepClone(),
+                        ["subscribed"] = message["subscriber"]!.DeepClone(),
+                        ["role"] = message["role"]!.DeepClone(),
+                    },
+                }));
+                break;
+
+            case "HypeTrainStart" or "HypeTrainUpdate" when Text(e, "id") is { } trainId:
+                var level = mapped.Data["level"]!.GetValue<int>();
+                var before = await state.RaiseHypeTrainLevelAsync(trainId, broadcaster, level, cancellationToken);
+                if (mapped.Type == "HypeTrainUpdate" && level > before)
+                {
+                    var levelUp = new JsonObject { ["prevLevel"] = before };
+                    foreach (var (name, value) in EventCatalogue.HypeTrain(e, update: true).Where(p => p.Key != "userId"))
+                    {
+                        levelUp[name] = value?.DeepClone();
+                    }
+
+                    events.Add(Prepare(notification, $"{notification.MessageId}:LevelUp", "HypeTrainLevelUp", levelUp));
+                }
+
+                break;
+        }
+    }
+
+    private static PreparedEvent Prepare(CommittedNotification notification, string id, string type, JsonObject data) =>
+        new(id, notification.MessageId, notification.BroadcasterUserId!, type, IsTest: false, notification.MessageTimestamp, JsonSerializer.SerializeToElement(data));
+
+    private static string? Text(JsonElement e, string name) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }

@@ -143,6 +143,22 @@ internal static partial class EventCatalogue
             : ("UserTimedOut", User(e, "user").With("reason", Text(e, "reason")).With("moderator", Text(e, "moderator_user_name"))
                 .With("duration", Duration(Text(e, "banned_at"), Text(e, "ends_at"))).With("expiresAt", Text(e, "ends_at"))),
         [("channel.moderate", "2")] = Moderate,
+        [("channel.update", "2")] = e => ("StreamUpdate", new JsonObject
+        {
+            ["channelId"] = Id(e, "broadcaster_user_id"),
+            ["channel"] = Text(e, "broadcaster_user_login"),
+            ["status"] = Text(e, "title"),
+            // Filled from the channel's previous update (see CatalogueMapper).
+            ["oldStatus"] = null,
+            ["oldGame"] = null,
+            ["game"] = Game(Text(e, "category_id"), Text(e, "category_name")),
+        }),
+        [("channel.hype_train.begin", "1")] = e => ("HypeTrainStart", HypeTrain(e, update: false)),
+        [("channel.hype_train.begin", "2")] = e => ("HypeTrainStart", HypeTrain(e, update: false)),
+        [("channel.hype_train.progress", "1")] = e => ("HypeTrainUpdate", HypeTrain(e, update: true)),
+        [("channel.hype_train.progress", "2")] = e => ("HypeTrainUpdate", HypeTrain(e, update: true)),
+        [("channel.hype_train.end", "1")] = HypeTrainEnd,
+        [("channel.hype_train.end", "2")] = HypeTrainEnd,
         [("channel.poll.begin", "1")] = e => ("PollCreated", Poll(e).With("remainingDurationMilliseconds", (Duration(Text(e, "started_at"), Text(e, "ends_at")) ?? 0) * 1000)),
         [("channel.poll.progress", "1")] = e => ("PollUpdated", Poll(e)),
         [("channel.poll.end", "1")] = e => (Text(e, "status") switch { "terminated" => "PollTerminated", "archived" => "PollArchived", _ => "PollCompleted" }, Poll(e)),
@@ -330,6 +346,56 @@ internal static partial class EventCatalogue
             _ => RawEvent("channel.moderate", "2", e),
         };
     }
+
+    public static JsonObject? Game(string? id, string? name) =>
+        id is null && name is null ? null : new JsonObject { ["id"] = long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null, ["name"] = name };
+
+    /// <summary>Hype train progress: <c>goal</c> and <c>progress</c> are the current level's; the train's total goal is what is still needed plus what is in.</summary>
+    public static JsonObject HypeTrain(JsonElement e, bool update)
+    {
+        var (goal, progress, total) = (Int(e, "goal") ?? 0, Int(e, "progress") ?? 0, Int(e, "total") ?? 0);
+        var train = new JsonObject();
+        if (update)
+        {
+            train["userId"] = e.TryGetProperty("last_contribution", out var last) && last.ValueKind == JsonValueKind.Object ? Id(last, "user_id") : null;
+        }
+
+        train["level"] = Int(e, "level") ?? 1;
+        if (update)
+        {
+            train["contributors"] = Contributors(e).Count;
+        }
+
+        train["levelGoal"] = goal;
+        train["levelTotal"] = progress;
+        train["totalGoal"] = total - progress + goal;
+        train["total"] = total;
+        train["percent"] = goal == 0 ? 0 : (double)progress / goal;
+        return train;
+    }
+
+    private static (string, JsonObject) HypeTrainEnd(JsonElement e)
+    {
+        var contributors = Contributors(e);
+        return ("HypeTrainEnd", new JsonObject
+        {
+            // The notification does not name a conductor; the top contributor is the closest it has.
+            ["conductor"] = new JsonObject { ["id"] = contributors.FirstOrDefault()?.DeepClone() },
+            ["level"] = Int(e, "level") ?? 1,
+            ["contributorCount"] = contributors.Count,
+            ["contributors"] = new JsonArray([.. contributors.Select(id => (JsonNode)new JsonObject { ["id"] = id?.DeepClone() })]),
+            ["levelGoal"] = Int(e, "goal"),
+            ["levelTotal"] = Int(e, "progress"),
+            ["totalGoal"] = null,
+            ["total"] = Int(e, "total") ?? 0,
+            ["percent"] = null,
+        });
+    }
+
+    private static List<JsonNode?> Contributors(JsonElement e) =>
+        e.TryGetProperty("top_contributions", out var top) && top.ValueKind == JsonValueKind.Array
+            ? [.. top.EnumerateArray().Select(c => Id(c, "user_id")).Where(id => id is not null).DistinctBy(id => id!.ToJsonString())]
+            : [];
 
     /// <summary>Poll events: Twitch's choices with their votes split by how they were cast.</summary>
     private static JsonObject Poll(JsonElement e)

@@ -16,9 +16,9 @@ internal static class EventGroups
         new("User Banned", false, [new("Banned", ["UserBanned"])]),
         new("User Timed Out", false, [new("Timed Out", ["UserTimedOut"])]),
         new("User Unbanned / Timeout Removed", false, [new("Unbanned", ["UserUnbanned"]), new("Timeout Removed", ["TimeoutRemoved"])]),
-        new("Chat", false, [new("Message", ["ChatMessage"]), new("Cleared", ["ChatCleared"]), new("Message Deleted", ["MessageDeleted"])]),
+        new("Chat", false, [new("Message", ["ChatMessage"]), new("First Words", ["FirstWord"]), new("Cleared", ["ChatCleared"]), new("Message Deleted", ["MessageDeleted"])]),
         new("Whispers", false, [new("Whisper", ["Whisper"])]),
-        new("Stream", false, [new("Online", ["StreamOnline"]), new("Offline", ["StreamOffline"])]),
+        new("Stream", false, [new("Online", ["StreamOnline"]), new("Offline", ["StreamOffline"]), new("Title/Category", ["StreamUpdate"])]),
         new("Shoutouts", false, [new("Given", ["ShoutoutCreated"]), new("Received", ["ShoutoutReceived"])]),
         new("Ads", false, [new("Ad Break", ["AdRun"])]),
         new("Other Twitch Events", false, [new("Raw", [EventCatalogue.Raw])]),
@@ -28,6 +28,7 @@ internal static class EventGroups
         new("Rewards/Redemptions", true, [new("Redemption", ["RewardRedemption"]), new("Redemption Updated", ["RewardRedemptionUpdated"]), new("Reward Changes", ["RewardCreated", "RewardUpdated", "RewardDeleted"])]),
         new("Subscriptions", true, [new("New", ["Sub", "ReSub"]), new("Gift", ["GiftSub", "GiftBomb"]), new("End", ["SubscriptionEnded"])]),
         new("Goals", true, [new("Begin", ["GoalBegin"]), new("Progress", ["GoalProgress"]), new("End", ["GoalEnd"])]),
+        new("Hype Train", true, [new("Begin", ["HypeTrainStart"]), new("Progress", ["HypeTrainUpdate"]), new("Level Up", ["HypeTrainLevelUp"]), new("End", ["HypeTrainEnd"])]),
         new("VIP", true, [new("Added", ["VipAdded"]), new("Removed", ["VipRemoved"])]),
     ];
 

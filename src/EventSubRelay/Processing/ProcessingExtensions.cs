@@ -12,6 +12,7 @@ internal static class ProcessingExtensions
         builder.Services.AddSingleton<InstanceLease>();
         builder.Services.AddSingleton<NotificationStore>();
         builder.Services.AddSingleton<DeliveryQueue>();
+        builder.Services.AddSingleton<DerivationState>();
         builder.Services.AddSingleton<IOverlayEventMapper, CatalogueMapper>();
 
         // Hosted services stop in reverse order: ingest drains and completes the delivery queue, then delivery drains it.

@@ -23,6 +23,33 @@ namespace EventSubRelay.Data.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("EventSubRelay.Data.ChannelState", b =>
+                {
+                    b.Property<string>("BroadcasterUserId")
+                        .HasColumnType("text")
+                        .HasColumnName("broadcaster_user_id");
+
+                    b.Property<string>("CategoryId")
+                        .HasColumnType("text")
+                        .HasColumnName("category_id");
+
+                    b.Property<string>("CategoryName")
+                        .HasColumnType("text")
+                        .HasColumnName("category_name");
+
+                    b.Property<string>("StreamId")
+                        .HasColumnType("text")
+                        .HasColumnName("stream_id");
+
+                    b.Property<string>("Title")
+                        .HasColumnType("text")
+                        .HasColumnName("title");
+
+                    b.HasKey("BroadcasterUserId");
+
+                    b.ToTable("channel_state", (string)null);
+                });
+
             modelBuilder.Entity("EventSubRelay.Data.EventSubSubscription", b =>
                 {
                     b.Property<string>("Id")
@@ -59,6 +86,26 @@ namespace EventSubRelay.Data.Migrations
                     b.HasKey("Id");
 
                     b.ToTable("eventsub_subscriptions", (string)null);
+                });
+
+            modelBuilder.Entity("EventSubRelay.Data.HypeTrainState", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("text")
+                        .HasColumnName("id");
+
+                    b.Property<string>("BroadcasterUserId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("broadcaster_user_id");
+
+                    b.Property<int>("Level")
+                        .HasColumnType("integer")
+                        .HasColumnName("level");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("hype_trains", (string)null);
                 });
 
             modelBuilder.Entity("EventSubRelay.Data.OverlayConnectionRecord", b =>
@@ -283,6 +330,25 @@ namespace EventSubRelay.Data.Migrations
                     b.HasIndex("BroadcasterUserId", "Seq");
 
                     b.ToTable("overlay_events", (string)null);
+                });
+
+            modelBuilder.Entity("EventSubRelay.Data.StreamChatter", b =>
+                {
+                    b.Property<string>("BroadcasterUserId")
+                        .HasColumnType("text")
+                        .HasColumnName("broadcaster_user_id");
+
+                    b.Property<string>("StreamId")
+                        .HasColumnType("text")
+                        .HasColumnName("stream_id");
+
+                    b.Property<string>("UserId")
+                        .HasColumnType("text")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("BroadcasterUserId", "StreamId", "UserId");
+
+                    b.ToTable("stream_chatters", (string)null);
                 });
 #pragma warning restore 612, 618
         }

@@ -1,0 +1,71 @@
+using Npgsql;
+
+namespace EventSubRelay.Events;
+
+/// <summary>
+/// The state some events are derived from, kept in PostgreSQL so that it survives restarts and is shared by
+/// every instance. Each method is one statement, so concurrent instances never read-then-write.
+/// </summary>
+internal sealed class DerivationState(NpgsqlDataSource dataSource)
+{
+    /// <summary>Stores the channel's new title and category and returns the previous ones (null the first time).</summary>
+    public async Task<(string? Title, string? CategoryId, string? CategoryName)> ReplaceChannelInfoAsync(
+        string broadcasterUserId, string? title, string? categoryId, string? categoryName, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            WITH previous AS (SELECT title, category_id, category_name FROM channel_state WHERE broadcaster_user_id = @broadcaster)
+            INSERT INTO channel_state (broadcaster_user_id, title, category_id, category_name) VALUES (@broadcaster, @title, @category_id, @category_name)
+            ON CONFLICT (broadcaster_user_id) DO UPDATE SET title = excluded.title, category_id = excluded.category_id, category_name = excluded.category_name
+            RETURNING (SELECT title FROM previous), (SELECT category_id FROM previous), (SELECT category_name FROM previous)
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string>("broadcaster", broadcasterUserId));
+        command.Parameters.Add(new NpgsqlParameter("title", (object?)title ?? DBNull.Value));
+        command.Parameters.Add(new NpgsqlParameter("category_id", (object?)categoryId ?? DBNull.Value));
+        command.Parameters.Add(new NpgsqlParameter("category_name", (object?)categoryName ?? DBNull.Value));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return (Nullable(reader, 0), Nullable(reader, 1), Nullable(reader, 2));
+    }
+
+    /// <summary>A new stream starts: who has spoken is counted afresh from now on.</summary>
+    public async Task StartStreamAsync(string broadcasterUserId, string streamId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO channel_state (broadcaster_user_id, stream_id) VALUES (@broadcaster, @stream)
+            ON CONFLICT (broadcaster_user_id) DO UPDATE SET stream_id = excluded.stream_id
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string>("broadcaster", broadcasterUserId));
+        command.Parameters.Add(new NpgsqlParameter<string>("stream", streamId));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Records that the user spoke in the current stream; true when it is their first message in it.</summary>
+    public async Task<bool> RecordChatterAsync(string broadcasterUserId, string userId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO stream_chatters (broadcaster_user_id, stream_id, user_id)
+            SELECT @broadcaster, COALESCE((SELECT stream_id FROM channel_state WHERE broadcaster_user_id = @broadcaster), ''), @user
+            ON CONFLICT DO NOTHING
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string>("broadcaster", broadcasterUserId));
+        command.Parameters.Add(new NpgsqlParameter<string>("user", userId));
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>Records a hype train's level and returns the highest level seen before (0 for a new train).</summary>
+    public async Task<int> RaiseHypeTrainLevelAsync(string trainId, string broadcasterUserId, int level, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            WITH previous AS (SELECT level FROM hype_trains WHERE id = @id)
+            INSERT INTO hype_trains (id, broadcaster_user_id, level) VALUES (@id, @broadcaster, @level)
+            ON CONFLICT (id) DO UPDATE SET level = GREATEST(hype_trains.level, excluded.level)
+            RETURNING COALESCE((SELECT level FROM previous), 0)
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string>("id", trainId));
+        command.Parameters.Add(new NpgsqlParameter<string>("broadcaster", broadcasterUserId));
+        command.Parameters.Add(new NpgsqlParameter<int>("level", level));
+        return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    private static string? Nullable(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+}

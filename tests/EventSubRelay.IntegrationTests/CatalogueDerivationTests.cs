@@ -1,0 +1,120 @@
+using System.Text.Json.Nodes;
+using EventSubRelay.IntegrationTests.Infrastructure;
+
+namespace EventSubRelay.IntegrationTests;
+
+/// <summary>Events derived from earlier notifications, across a sequence of them and across a restart.</summary>
+public sealed class CatalogueDerivationTests
+{
+    [Fact]
+    public async Task Stream_update_carries_the_previous_title_and_category_even_after_a_restart()
+    {
+        var connectionString = await (await PostgresServer.Shared).CreateDatabaseAsync();
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        string token;
+        JsonNode first;
+        await using (var before = await RelayFactory.StartAsync(connectionString: connectionString))
+        {
+            token = await before.CreateOverlayTokenAsync(broadcaster);
+            await using var overlay = await before.ConnectOverlayAsync(token);
+            await overlay.SubscribeAsync("StreamUpdate");
+            await before.SendNotificationAsync(broadcaster, "channel.update", "2", ChannelUpdate(broadcaster, "Doing the things!", "516097", "Deadside"));
+            first = JsonNode.Parse((await overlay.NextAsync()).Data.GetRawText())!;
+        }
+
+        await using var after = await RelayFactory.StartAsync(connectionString: connectionString);
+        await using var again = await after.ConnectOverlayAsync(token);
+        await again.SubscribeAsync("StreamUpdate");
+        await after.SendNotificationAsync(broadcaster, "channel.update", "2", ChannelUpdate(broadcaster, "Mario Party time", "7658", "Mario Party 8"));
+        var second = JsonNode.Parse((await again.NextAsync()).Data.GetRawText())!;
+
+        first["oldStatus"].Should().BeNull();
+        first["status"]!.GetValue<string>().Should().Be("Doing the things!");
+        second["oldStatus"]!.GetValue<string>().Should().Be("Doing the things!");
+        JsonNode.DeepEquals(second["oldGame"], JsonNode.Parse("""{"id":516097,"name":"Deadside"}""")).Should().BeTrue();
+        JsonNode.DeepEquals(second["game"], JsonNode.Parse("""{"id":7658,"name":"Mario Party 8"}""")).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task First_message_of_a_user_in_each_stream_also_emits_first_words()
+    {
+        await using var factory = await RelayFactory.StartAsync();
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        await using var overlay = await factory.ConnectOverlayAsync(await factory.CreateOverlayTokenAsync(broadcaster));
+        await overlay.SubscribeAsync("ChatMessage", "FirstWord");
+
+        await factory.SendNotificationAsync(broadcaster, "stream.online", "1", StreamOnline(broadcaster, "stream-1"));
+        var hello = await factory.SendNotificationAsync(broadcaster, "channel.chat.message", "1", TwitchWebhook.ChatEvent(broadcaster, "hello"));
+        await factory.SendNotificationAsync(broadcaster, "channel.chat.message", "1", TwitchWebhook.ChatEvent(broadcaster, "again"));
+        await factory.SendNotificationAsync(broadcaster, "stream.online", "1", StreamOnline(broadcaster, "stream-2"));
+        await factory.SendNotificationAsync(broadcaster, "channel.chat.message", "1", TwitchWebhook.ChatEvent(broadcaster, "back"));
+
+        var received = await overlay.WaitForAsync(5);
+        received.Select(e => e.Event.Type).Should().Equal("ChatMessage", "FirstWord", "ChatMessage", "ChatMessage", "FirstWord");
+        received[1].Id.Should().Be($"{hello}:FirstWord");
+        var firstWord = JsonNode.Parse(received[1].Data.GetRawText())!;
+        firstWord["message"]!.GetValue<string>().Should().Be("hello");
+        firstWord["user"]!["id"]!.GetValue<long>().Should().Be(67890);
+        firstWord["user"]!["role"]!.GetValue<int>().Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Hype_train_level_up_is_announced_once_per_new_level()
+    {
+        await using var factory = await RelayFactory.StartAsync();
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        await using var overlay = await factory.ConnectOverlayAsync(await factory.CreateOverlayTokenAsync(broadcaster));
+        await overlay.SubscribeAsync("*");
+        var train = Guid.NewGuid().ToString();
+
+        await factory.SendNotificationAsync(broadcaster, "channel.hype_train.begin", "1", HypeTrain(broadcaster, train, level: 1, progress: 500));
+        await factory.SendNotificationAsync(broadcaster, "channel.hype_train.progress", "1", HypeTrain(broadcaster, train, level: 1, progress: 1200));
+        await factory.SendNotificationAsync(broadcaster, "channel.hype_train.progress", "1", HypeTrain(broadcaster, train, level: 2, progress: 100));
+        // The same progress again under another message id: no second level-up.
+        await factory.SendNotificationAsync(broadcaster, "channel.hype_train.progress", "1", HypeTrain(broadcaster, train, level: 2, progress: 100));
+
+        var received = await overlay.WaitForAsync(5);
+        received.Select(e => e.Event.Type).Should().Equal("HypeTrainStart", "HypeTrainUpdate", "HypeTrainUpdate", "HypeTrainLevelUp", "HypeTrainUpdate");
+        var levelUp = JsonNode.Parse(received[3].Data.GetRawText())!;
+        levelUp["prevLevel"]!.GetValue<int>().Should().Be(1);
+        levelUp["level"]!.GetValue<int>().Should().Be(2);
+    }
+
+    private static JsonObject ChannelUpdate(string broadcaster, string title, string categoryId, string categoryName) => new()
+    {
+        ["broadcaster_user_id"] = broadcaster,
+        ["broadcaster_user_login"] = "streamer",
+        ["broadcaster_user_name"] = "Streamer",
+        ["title"] = title,
+        ["language"] = "en",
+        ["category_id"] = categoryId,
+        ["category_name"] = categoryName,
+        ["content_classification_labels"] = new JsonArray(),
+    };
+
+    private static JsonObject StreamOnline(string broadcaster, string id) => new()
+    {
+        ["id"] = id,
+        ["broadcaster_user_id"] = broadcaster,
+        ["broadcaster_user_login"] = "streamer",
+        ["broadcaster_user_name"] = "Streamer",
+        ["type"] = "live",
+        ["started_at"] = "2026-11-24T10:00:00Z",
+    };
+
+    private static JsonObject HypeTrain(string broadcaster, string id, int level, int progress) => new()
+    {
+        ["id"] = id,
+        ["broadcaster_user_id"] = broadcaster,
+        ["broadcaster_user_login"] = "streamer",
+        ["broadcaster_user_name"] = "Streamer",
+        ["level"] = level,
+        ["total"] = (level - 1) * 1000 + progress,
+        ["progress"] = progress,
+        ["goal"] = 1000,
+        ["top_contributions"] = new JsonArray(new JsonObject { ["user_id"] = "123", ["user_login"] = "pogchamp", ["user_name"] = "PogChamp", ["type"] = "bits", ["total"] = 50 }),
+        ["last_contribution"] = new JsonObject { ["user_id"] = "123", ["user_login"] = "pogchamp", ["user_name"] = "PogChamp", ["type"] = "bits", ["total"] = 50 },
+        ["started_at"] = "2026-11-24T10:00:00Z",
+        ["expires_at"] = "2026-11-24T10:05:00Z",
+    };
+}
