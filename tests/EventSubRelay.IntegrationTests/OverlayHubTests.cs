@@ -189,13 +189,13 @@ public sealed class OverlayHubTests(RelayFixture relay) : IClassFixture<RelayFix
         await Factory.SendNotificationAsync(broadcaster, "channel.chat.message", "1", TwitchWebhook.ChatEvent(broadcaster, "hi Kappa"));
         await Factory.SendNotificationAsync(broadcaster, "channel.cheer", "1");
         await Factory.SendNotificationAsync(broadcaster, "channel.something.new", "3");
-        var received = await overlay.WaitForAsync(3);
+        var received = await overlay.WaitForAsync(4);
 
-        received.Select(e => e.Event.Type).Should().Equal("ChatMessage", "Cheer", "Raw");
+        received.Select(e => e.Event.Type).Should().Equal("ChatMessage", "FirstWord", "Cheer", "Raw");
         received[0].Data.GetProperty("message").GetProperty("message").GetString().Should().Be("hi Kappa");
-        received[1].Data.GetProperty("message").GetProperty("cheerEmotes")[0].GetProperty("bits").GetInt32().Should().Be(100);
-        received[2].Data.GetProperty("subscriptionType").GetString().Should().Be("channel.something.new");
-        received[2].Data.GetProperty("event").GetProperty("user_login").GetString().Should().Be("awesome_user");
+        received[2].Data.GetProperty("message").GetProperty("cheerEmotes")[0].GetProperty("bits").GetInt32().Should().Be(100);
+        received[3].Data.GetProperty("subscriptionType").GetString().Should().Be("channel.something.new");
+        received[3].Data.GetProperty("event").GetProperty("user_login").GetString().Should().Be("awesome_user");
     }
 
     [Fact]
