@@ -80,6 +80,38 @@ public sealed class CatalogueDerivationTests
         levelUp["level"]!.GetValue<int>().Should().Be(2);
     }
 
+    [Fact]
+    public async Task Same_logical_event_under_two_message_ids_reaches_overlays_once()
+    {
+        await using var factory = await RelayFactory.StartAsync();
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        await using var overlay = await factory.ConnectOverlayAsync(await factory.CreateOverlayTokenAsync(broadcaster));
+        await overlay.SubscribeAsync("ChatMessage", "RewardRedemption", "Follow");
+        var chat = TwitchWebhook.ChatEvent(broadcaster, "only once");
+        var redemption = new JsonObject
+        {
+            ["id"] = Guid.NewGuid().ToString(),
+            ["broadcaster_user_id"] = broadcaster,
+            ["broadcaster_user_login"] = "streamer",
+            ["broadcaster_user_name"] = "Streamer",
+            ["user_id"] = "67890",
+            ["user_login"] = "redeemer",
+            ["user_name"] = "Redeemer",
+            ["user_input"] = "",
+            ["status"] = "unfulfilled",
+            ["reward"] = new JsonObject { ["id"] = "r1", ["title"] = "Hydrate", ["cost"] = 100, ["prompt"] = "" },
+            ["redeemed_at"] = "2026-11-24T10:00:00Z",
+        };
+
+        var firstChat = await factory.SendNotificationAsync(broadcaster, "channel.chat.message", "1", chat);
+        await factory.SendNotificationAsync(broadcaster, "channel.chat.message", "1", (JsonObject)chat.DeepClone());
+        var firstRedemption = await factory.SendNotificationAsync(broadcaster, "channel.channel_points_custom_reward_redemption.add", "1", redemption);
+        await factory.SendNotificationAsync(broadcaster, "channel.channel_points_custom_reward_redemption.add", "1", (JsonObject)redemption.DeepClone());
+        var marker = await factory.SendNotificationAsync(broadcaster);
+
+        (await overlay.ReceivedBeforeAsync(marker)).Select(e => e.Id).Should().Equal(firstChat, firstRedemption);
+    }
+
     private static JsonObject ChannelUpdate(string broadcaster, string title, string categoryId, string categoryName) => new()
     {
         ["broadcaster_user_id"] = broadcaster,

@@ -32,6 +32,9 @@ internal sealed class StoredOverlayEvent
     public bool IsTest { get; set; }
     public DateTimeOffset TimeStamp { get; set; }
     public required JsonDocument Data { get; set; }
+
+    /// <summary>The event's natural identity (a redemption, a chat message, a poll's end), when it has one.</summary>
+    public string? DedupKey { get; set; }
 }
 
 /// <summary>A secret an overlay page presents to receive one broadcaster's events. Only its hash is stored.</summary>

@@ -62,6 +62,9 @@ internal sealed class StoredOverlayEventConfiguration : IEntityTypeConfiguration
         builder.Property(e => e.TimeStamp).HasColumnName("time_stamp");
         builder.HasIndex(e => e.TimeStamp);
         builder.Property(e => e.Data).HasColumnName("data").HasColumnType("jsonb");
+        builder.Property(e => e.DedupKey).HasColumnName("dedup_key");
+        // Twitch sometimes sends one logical event under two message ids: the second is not stored, so not sent.
+        builder.HasIndex(e => new { e.BroadcasterUserId, e.DedupKey }).IsUnique().HasFilter("dedup_key IS NOT NULL");
     }
 }
 

@@ -93,7 +93,40 @@ internal sealed class CatalogueMapper(DerivationState state, ILogger<CatalogueMa
     }
 
     private static PreparedEvent Prepare(CommittedNotification notification, string id, string type, JsonObject data) =>
-        new(id, notification.MessageId, notification.BroadcasterUserId!, type, IsTest: false, notification.MessageTimestamp, JsonSerializer.SerializeToElement(data));
+        new(id, notification.MessageId, notification.BroadcasterUserId!, type, IsTest: false, notification.MessageTimestamp, JsonSerializer.SerializeToElement(data),
+            DedupKey: DedupKey(type, data));
+
+    /// <summary>
+    /// A second deduplication key for events with a natural identity, for when Twitch sends the same logical
+    /// event twice under different message ids. Progress events (polls, predictions, hype trains, goals) have none:
+    /// each carries new numbers.
+    /// </summary>
+    private static string? DedupKey(string type, JsonObject data)
+    {
+        string? Field(params string[] path)
+        {
+            JsonNode? node = data;
+            foreach (var name in path)
+            {
+                node = node?[name];
+            }
+
+            return node is JsonValue value ? value.ToJsonString().Trim('"') : null;
+        }
+
+        return type switch
+        {
+            "ChatMessage" or "Cheer" when Field("message", "msgId") is { } id => $"{type}:{id}",
+            "FirstWord" => null, // follows its chat message, which is deduplicated
+            "Whisper" when Field("message", "msgId") is { } id => $"Whisper:{id}",
+            "RewardRedemption" when Field("id") is { } id => $"RewardRedemption:{id}",
+            "RewardRedemptionUpdated" when Field("id") is { } id => $"RewardRedemptionUpdated:{id}:{Field("status")}",
+            "PollCreated" or "PollCompleted" or "PollTerminated" or "PollArchived" when Field("id") is { } id => $"{type}:{id}",
+            "PredictionCreated" or "PredictionLocked" or "PredictionCompleted" or "PredictionCanceled" when Field("id") is { } id => $"{type}:{id}",
+            "GoalBegin" or "GoalEnd" when Field("id") is { } id => $"{type}:{id}",
+            _ => null,
+        };
+    }
 
     private static string? Text(JsonElement e, string name) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;

@@ -61,8 +61,8 @@ internal sealed class NotificationStore(
         }
 
         const string sql = """
-            INSERT INTO overlay_events (seq, id, notification_message_id, broadcaster_user_id, type, is_test, time_stamp, data)
-            SELECT * FROM unnest(@seq, @id, @notification_message_id, @broadcaster_user_id, @type, @is_test, @time_stamp, @data::jsonb[])
+            INSERT INTO overlay_events (seq, id, notification_message_id, broadcaster_user_id, type, is_test, time_stamp, data, dedup_key)
+            SELECT * FROM unnest(@seq, @id, @notification_message_id, @broadcaster_user_id, @type, @is_test, @time_stamp, @data::jsonb[], @dedup_key)
             ON CONFLICT DO NOTHING
             RETURNING id
             """;
@@ -76,6 +76,7 @@ internal sealed class NotificationStore(
         AddArray(command, "is_test", events, e => e.IsTest, NpgsqlDbType.Boolean);
         AddArray(command, "time_stamp", events, e => e.TimeStamp.ToUniversalTime(), NpgsqlDbType.TimestampTz);
         AddArray(command, "data", events, e => e.Data.GetRawText());
+        AddArray(command, "dedup_key", events, e => e.DedupKey);
 
         return await ReadIdsAsync(command, cancellationToken);
     }
@@ -191,4 +192,5 @@ internal sealed record PreparedEvent(
     bool IsTest,
     DateTimeOffset TimeStamp,
     JsonElement Data,
-    long Seq = 0);
+    long Seq = 0,
+    string? DedupKey = null);

@@ -296,6 +296,10 @@ namespace EventSubRelay.Data.Migrations
                         .HasColumnType("jsonb")
                         .HasColumnName("data");
 
+                    b.Property<string>("DedupKey")
+                        .HasColumnType("text")
+                        .HasColumnName("dedup_key");
+
                     b.Property<string>("Id")
                         .HasColumnType("text")
                         .HasColumnName("id");
@@ -326,6 +330,10 @@ namespace EventSubRelay.Data.Migrations
                     b.HasIndex("NotificationMessageId");
 
                     b.HasIndex("TimeStamp");
+
+                    b.HasIndex("BroadcasterUserId", "DedupKey")
+                        .IsUnique()
+                        .HasFilter("dedup_key IS NOT NULL");
 
                     b.HasIndex("BroadcasterUserId", "Seq");
 
