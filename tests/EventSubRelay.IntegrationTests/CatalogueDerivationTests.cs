@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using EventSubRelay.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EventSubRelay.IntegrationTests;
 
@@ -111,6 +112,75 @@ public sealed class CatalogueDerivationTests
 
         (await overlay.ReceivedBeforeAsync(marker)).Select(e => e.Id).Should().Equal(firstChat, firstRedemption);
     }
+
+    [Fact]
+    public async Task Redemption_takes_the_reward_details_from_the_channels_earlier_reward_event()
+    {
+        await using var factory = await RelayFactory.StartAsync();
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        await using var overlay = await factory.ConnectOverlayAsync(await factory.CreateOverlayTokenAsync(broadcaster));
+        await overlay.SubscribeAsync("RewardUpdated", "RewardRedemption");
+        var rewardId = Guid.NewGuid().ToString();
+
+        await factory.SendNotificationAsync(broadcaster, "channel.channel_points_custom_reward.update", "1", new JsonObject
+        {
+            ["id"] = rewardId, ["broadcaster_user_id"] = broadcaster, ["broadcaster_user_login"] = "streamer", ["broadcaster_user_name"] = "Streamer",
+            ["is_enabled"] = true, ["is_paused"] = false, ["is_in_stock"] = true, ["title"] = "Hydrate", ["cost"] = 100, ["prompt"] = "Drink!",
+            ["is_user_input_required"] = true, ["background_color"] = "#FA1ED2",
+        });
+        await overlay.NextAsync();
+        await factory.SendNotificationAsync(broadcaster, "channel.channel_points_custom_reward_redemption.add", "1", Redemption(broadcaster, rewardId));
+        var redemption = JsonNode.Parse((await overlay.NextAsync()).Data.GetRawText())!;
+
+        redemption["backgroundColor"]!.GetValue<string>().Should().Be("#FA1ED2");
+        redemption["inputRequired"]!.GetValue<bool>().Should().BeTrue();
+        redemption["enabled"]!.GetValue<bool>().Should().BeTrue();
+        redemption["paused"]!.GetValue<bool>().Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task Enrichment_that_never_answers_does_not_hold_up_delivery()
+    {
+        await using var factory = await RelayFactory.StartAsync(services: services => services.AddSingleton<Events.IEventEnricher, SilentEnricher>());
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        await using var overlay = await factory.ConnectOverlayAsync(await factory.CreateOverlayTokenAsync(broadcaster));
+        await overlay.SubscribeAsync("Raid", "RewardRedemption");
+
+        await factory.SendNotificationAsync(broadcaster, "channel.raid", "1");
+        await factory.SendNotificationAsync(broadcaster, "channel.channel_points_custom_reward_redemption.add", "1", Redemption(broadcaster, "r1"));
+
+        var received = await overlay.WaitForAsync(2);
+        received[0].Data.GetProperty("profileImage").ValueKind.Should().Be(System.Text.Json.JsonValueKind.Null);
+        received[1].Data.GetProperty("backgroundColor").ValueKind.Should().Be(System.Text.Json.JsonValueKind.Null);
+    }
+
+    private sealed class SilentEnricher : Events.IEventEnricher
+    {
+        public Task<string?> ProfileImageAsync(string userId, CancellationToken cancellationToken) => Never<string?>(cancellationToken);
+
+        public Task<Events.RewardDetails?> RewardAsync(string broadcasterUserId, string rewardId, CancellationToken cancellationToken) => Never<Events.RewardDetails?>(cancellationToken);
+
+        public Task<(string? Color, string? ImageUrl)> CheermoteAsync(string broadcasterUserId, string prefix, int bits, CancellationToken cancellationToken) =>
+            Never<(string?, string?)>(cancellationToken);
+
+        // Ignores cancellation too, like a hung remote call.
+        private static Task<T> Never<T>(CancellationToken _) => new TaskCompletionSource<T>().Task;
+    }
+
+    private static JsonObject Redemption(string broadcaster, string rewardId) => new()
+    {
+        ["id"] = Guid.NewGuid().ToString(),
+        ["broadcaster_user_id"] = broadcaster,
+        ["broadcaster_user_login"] = "streamer",
+        ["broadcaster_user_name"] = "Streamer",
+        ["user_id"] = "67890",
+        ["user_login"] = "redeemer",
+        ["user_name"] = "Redeemer",
+        ["user_input"] = "",
+        ["status"] = "unfulfilled",
+        ["reward"] = new JsonObject { ["id"] = rewardId, ["title"] = "Hydrate", ["cost"] = 100, ["prompt"] = "" },
+        ["redeemed_at"] = "2026-11-24T10:00:00Z",
+    };
 
     private static JsonObject ChannelUpdate(string broadcaster, string title, string categoryId, string categoryName) => new()
     {

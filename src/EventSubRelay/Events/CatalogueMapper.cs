@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EventSubRelay.Processing;
+using Npgsql;
 
 namespace EventSubRelay.Events;
 
@@ -9,8 +10,11 @@ namespace EventSubRelay.Events;
 /// a stream update's previous title and category, a chatter's first words in the stream, a hype train's
 /// new level. Whatever cannot be mapped is still delivered, as <c>Raw</c>.
 /// </summary>
-internal sealed class CatalogueMapper(DerivationState state, ILogger<CatalogueMapper> logger) : IOverlayEventMapper
+internal sealed class CatalogueMapper(DerivationState state, IEventEnricher enricher, ILogger<CatalogueMapper> logger) : IOverlayEventMapper
 {
+    /// <summary>How long delivery waits for enrichment before sending without it.</summary>
+    public static readonly TimeSpan EnrichmentTimeout = TimeSpan.FromMilliseconds(250);
+
     public async ValueTask<IReadOnlyList<PreparedEvent>> MapAsync(CommittedNotification notification, CancellationToken cancellationToken)
     {
         if (notification.BroadcasterUserId is not { } broadcaster)
@@ -74,6 +78,21 @@ internal sealed class CatalogueMapper(DerivationState state, ILogger<CatalogueMa
                 }));
                 break;
 
+            case "RewardRedemption" or "RewardRedemptionUpdated" when mapped.Data["rewardId"]?.GetValue<string>() is { } rewardId
+                && await EnrichAsync(ct => enricher.RewardAsync(broadcaster, rewardId, ct), cancellationToken) is { } reward:
+                mapped.Data["backgroundColor"] = reward.BackgroundColor;
+                mapped.Data["inputRequired"] = reward.InputRequired;
+                mapped.Data["enabled"] = reward.Enabled;
+                mapped.Data["paused"] = reward.Paused;
+                events[0] = Prepare(notification, notification.MessageId, mapped.Type, mapped.Data);
+                break;
+
+            case "Raid" when Text(e, "from_broadcaster_user_id") is { } raider
+                && await EnrichAsync(ct => enricher.ProfileImageAsync(raider, ct), cancellationToken) is { } image:
+                mapped.Data["profileImage"] = image;
+                events[0] = Prepare(notification, notification.MessageId, mapped.Type, mapped.Data);
+                break;
+
             case "HypeTrainStart" or "HypeTrainUpdate" when Text(e, "id") is { } trainId:
                 var level = mapped.Data["level"]!.GetValue<int>();
                 var before = await state.RaiseHypeTrainLevelAsync(trainId, broadcaster, level, cancellationToken);
@@ -89,6 +108,27 @@ internal sealed class CatalogueMapper(DerivationState state, ILogger<CatalogueMa
                 }
 
                 break;
+        }
+    }
+
+    /// <summary>Asks the enricher, but never for longer than <see cref="EnrichmentTimeout"/>; no answer in time is no answer.</summary>
+    private async Task<T?> EnrichAsync<T>(Func<CancellationToken, Task<T?>> lookup, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(EnrichmentTimeout);
+        try
+        {
+            return await lookup(timeout.Token).WaitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            logger.LogDebug("Enrichment took longer than {Timeout}; delivering without it", EnrichmentTimeout);
+            return default;
+        }
+        catch (Exception exception) when (exception is NpgsqlException or HttpRequestException)
+        {
+            logger.LogWarning(exception, "Enrichment failed; delivering without it");
+            return default;
         }
     }
 

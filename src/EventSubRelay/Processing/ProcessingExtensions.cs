@@ -13,6 +13,8 @@ internal static class ProcessingExtensions
         builder.Services.AddSingleton<NotificationStore>();
         builder.Services.AddSingleton<DeliveryQueue>();
         builder.Services.AddSingleton<DerivationState>();
+        builder.Services.AddMemoryCache();
+        builder.Services.AddSingleton<IEventEnricher, StoredEventEnricher>();
         builder.Services.AddSingleton<IOverlayEventMapper, CatalogueMapper>();
 
         // Hosted services stop in reverse order: ingest drains and completes the delivery queue, then delivery drains it.

@@ -1,0 +1,67 @@
+using System.Text.Json;
+using Microsoft.Extensions.Caching.Memory;
+using Npgsql;
+
+namespace EventSubRelay.Events;
+
+/// <summary>Details of a channel-points reward that redemption notifications do not carry.</summary>
+internal sealed record RewardDetails(string? BackgroundColor, bool InputRequired, bool Enabled, bool Paused);
+
+/// <summary>
+/// Facts some normalized fields need that Twitch's notifications leave out (a raider's profile image, a
+/// reward's colour and flags, a cheermote's colour and image). The catalogue asks with a short timeout,
+/// so a slow or missing source never holds up delivery; a null answer leaves the field null.
+/// </summary>
+internal interface IEventEnricher
+{
+    Task<string?> ProfileImageAsync(string userId, CancellationToken cancellationToken);
+
+    Task<RewardDetails?> RewardAsync(string broadcasterUserId, string rewardId, CancellationToken cancellationToken);
+
+    Task<(string? Color, string? ImageUrl)> CheermoteAsync(string broadcasterUserId, string prefix, int bits, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// What the relay knows without Twitch's API: rewards as the channel's own reward events last described
+/// them. Profile images and cheermotes need Helix and are unknown here.
+/// </summary>
+internal sealed class StoredEventEnricher(NpgsqlDataSource dataSource, IMemoryCache cache) : IEventEnricher
+{
+    private static readonly TimeSpan CacheFor = TimeSpan.FromMinutes(1);
+
+    public Task<string?> ProfileImageAsync(string userId, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
+
+    public Task<(string? Color, string? ImageUrl)> CheermoteAsync(string broadcasterUserId, string prefix, int bits, CancellationToken cancellationToken) =>
+        Task.FromResult<(string?, string?)>((null, null));
+
+    public async Task<RewardDetails?> RewardAsync(string broadcasterUserId, string rewardId, CancellationToken cancellationToken)
+    {
+        var key = (nameof(RewardAsync), broadcasterUserId, rewardId);
+        if (cache.TryGetValue(key, out RewardDetails? cached))
+        {
+            return cached;
+        }
+
+        await using var command = dataSource.CreateCommand("""
+            SELECT data::text FROM overlay_events
+            WHERE broadcaster_user_id = @broadcaster AND type IN ('RewardCreated', 'RewardUpdated') AND data->>'rewardId' = @reward
+            ORDER BY seq DESC LIMIT 1
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string>("broadcaster", broadcasterUserId));
+        command.Parameters.Add(new NpgsqlParameter<string>("reward", rewardId));
+        RewardDetails? details = null;
+        if (await command.ExecuteScalarAsync(cancellationToken) is string json)
+        {
+            using var reward = JsonDocument.Parse(json);
+            var r = reward.RootElement;
+            details = new RewardDetails(
+                r.TryGetProperty("backgroundColor", out var color) && color.ValueKind == JsonValueKind.String ? color.GetString() : null,
+                r.TryGetProperty("inputRequired", out var input) && input.ValueKind == JsonValueKind.True,
+                r.TryGetProperty("enabled", out var enabled) && enabled.ValueKind == JsonValueKind.True,
+                r.TryGetProperty("paused", out var paused) && paused.ValueKind == JsonValueKind.True);
+        }
+
+        cache.Set(key, details, CacheFor);
+        return details;
+    }
+}
