@@ -154,6 +154,37 @@ public sealed class CatalogueDerivationTests
         received[1].Data.GetProperty("backgroundColor").ValueKind.Should().Be(System.Text.Json.JsonValueKind.Null);
     }
 
+    [Fact]
+    public async Task Gifted_subs_of_a_gift_bomb_arrive_as_part_of_it_not_as_plain_sub_alerts()
+    {
+        await using var factory = await RelayFactory.StartAsync();
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        await using var overlay = await factory.ConnectOverlayAsync(await factory.CreateOverlayTokenAsync(broadcaster));
+        await overlay.SubscribeAsync("*");
+
+        await factory.SendNotificationAsync(broadcaster, "channel.subscription.gift", "1", new JsonObject
+        {
+            ["user_id"] = "1234", ["user_login"] = "generous", ["user_name"] = "Generous", ["broadcaster_user_id"] = broadcaster,
+            ["broadcaster_user_login"] = "streamer", ["broadcaster_user_name"] = "Streamer", ["total"] = 2, ["tier"] = "1000",
+            ["cumulative_total"] = 10, ["is_anonymous"] = false,
+        });
+        for (var i = 0; i < 3; i++)
+        {
+            await factory.SendNotificationAsync(broadcaster, "channel.subscribe", "1", new JsonObject
+            {
+                ["user_id"] = $"50{i}", ["user_login"] = $"lucky{i}", ["user_name"] = $"Lucky{i}", ["broadcaster_user_id"] = broadcaster,
+                ["broadcaster_user_login"] = "streamer", ["broadcaster_user_name"] = "Streamer", ["tier"] = "1000", ["is_gift"] = true,
+            });
+        }
+
+        var received = await overlay.WaitForAsync(4);
+        received.Select(e => e.Event.Type).Should().Equal("GiftBomb", "GiftSub", "GiftSub", "GiftSub");
+        var gifts = received.Skip(1).Select(e => JsonNode.Parse(e.Data.GetRawText())!).ToList();
+        gifts.Take(2).Should().OnlyContain(g => g["fromSubBomb"]!.GetValue<bool>() && g["subBombCount"]!.GetValue<int>() == 2 && g["displayName"]!.GetValue<string>() == "Generous");
+        gifts[0]["recipientDisplayName"]!.GetValue<string>().Should().Be("Lucky0");
+        gifts[2]["fromSubBomb"]!.GetValue<bool>().Should().BeFalse("the bomb had two gifts");
+    }
+
     private sealed class SilentEnricher : Events.IEventEnricher
     {
         public Task<string?> ProfileImageAsync(string userId, CancellationToken cancellationToken) => Never<string?>(cancellationToken);

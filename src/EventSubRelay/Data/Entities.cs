@@ -101,3 +101,18 @@ internal sealed class HypeTrainState
     public required string BroadcasterUserId { get; set; }
     public int Level { get; set; }
 }
+
+/// <summary>A gift bomb whose recipients' subscriptions are still arriving; each one claims a gift.</summary>
+internal sealed class OpenGiftBomb
+{
+    public required string Id { get; set; }
+    public required string BroadcasterUserId { get; set; }
+    public int Tier { get; set; }
+    public string? GifterUserId { get; set; }
+    public string? GifterLogin { get; set; }
+    public string? GifterName { get; set; }
+    public bool IsAnonymous { get; set; }
+    public int Total { get; set; }
+    public int Remaining { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}

@@ -13,6 +13,7 @@ internal sealed class RelayDbContext(DbContextOptions<RelayDbContext> options) :
     public DbSet<ChannelState> ChannelStates => Set<ChannelState>();
     public DbSet<StreamChatter> StreamChatters => Set<StreamChatter>();
     public DbSet<HypeTrainState> HypeTrains => Set<HypeTrainState>();
+    public DbSet<OpenGiftBomb> GiftBombs => Set<OpenGiftBomb>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(RelayDbContext).Assembly);
@@ -124,8 +125,25 @@ internal sealed class OverlayConnectionRecordConfiguration : IEntityTypeConfigur
 }
 
 internal sealed class DerivationStateConfiguration :
-    IEntityTypeConfiguration<ChannelState>, IEntityTypeConfiguration<StreamChatter>, IEntityTypeConfiguration<HypeTrainState>
+    IEntityTypeConfiguration<ChannelState>, IEntityTypeConfiguration<StreamChatter>, IEntityTypeConfiguration<HypeTrainState>, IEntityTypeConfiguration<OpenGiftBomb>
 {
+    public void Configure(EntityTypeBuilder<OpenGiftBomb> builder)
+    {
+        builder.ToTable("gift_bombs");
+        builder.HasKey(g => g.Id);
+        builder.Property(g => g.Id).HasColumnName("id");
+        builder.Property(g => g.BroadcasterUserId).HasColumnName("broadcaster_user_id");
+        builder.Property(g => g.Tier).HasColumnName("tier");
+        builder.Property(g => g.GifterUserId).HasColumnName("gifter_user_id");
+        builder.Property(g => g.GifterLogin).HasColumnName("gifter_login");
+        builder.Property(g => g.GifterName).HasColumnName("gifter_name");
+        builder.Property(g => g.IsAnonymous).HasColumnName("is_anonymous");
+        builder.Property(g => g.Total).HasColumnName("total");
+        builder.Property(g => g.Remaining).HasColumnName("remaining");
+        builder.Property(g => g.CreatedAt).HasColumnName("created_at");
+        builder.HasIndex(g => new { g.BroadcasterUserId, g.Tier, g.CreatedAt });
+    }
+
     public void Configure(EntityTypeBuilder<ChannelState> builder)
     {
         builder.ToTable("channel_state");

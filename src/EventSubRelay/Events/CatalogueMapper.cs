@@ -57,6 +57,24 @@ internal sealed class CatalogueMapper(DerivationState state, IEventEnricher enri
                 events[0] = Prepare(notification, notification.MessageId, mapped.Type, mapped.Data);
                 break;
 
+            case "GiftBomb":
+                await state.OpenGiftBombAsync(notification.MessageId, broadcaster, mapped.Data["subTier"]!.GetValue<int>(),
+                    Text(e, "user_id"), Text(e, "user_login"), Text(e, "user_name"), mapped.Data["isAnonymous"]!.GetValue<bool>(),
+                    mapped.Data["gifts"]!.GetValue<int>(), notification.MessageTimestamp, cancellationToken);
+                break;
+
+            // A recipient's gifted sub that belongs to a bomb is shown as part of it, with the gifter, not as its own alert.
+            case "GiftSub" when notification.SubscriptionType == "channel.subscribe"
+                && await state.ClaimGiftAsync(broadcaster, mapped.Data["subTier"]!.GetValue<int>(), notification.MessageTimestamp, cancellationToken) is { } bomb:
+                mapped.Data["isAnonymous"] = bomb.IsAnonymous;
+                mapped.Data["fromSubBomb"] = true;
+                mapped.Data["subBombCount"] = bomb.Total;
+                mapped.Data["userId"] = long.TryParse(bomb.GifterUserId, out var gifter) ? gifter : null;
+                mapped.Data["userName"] = bomb.GifterLogin;
+                mapped.Data["displayName"] = bomb.GifterName;
+                events[0] = Prepare(notification, notification.MessageId, mapped.Type, mapped.Data);
+                break;
+
             case "StreamOnline" when Text(e, "id") is { } streamId:
                 await state.StartStreamAsync(broadcaster, streamId, cancellationToken);
                 break;

@@ -1,3 +1,4 @@
+using EventSubRelay.Data;
 using Npgsql;
 
 namespace EventSubRelay.Events;
@@ -66,6 +67,61 @@ internal sealed class DerivationState(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter<int>("level", level));
         return (int)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
+
+    /// <summary>Opens a gift bomb: its recipients' gifted subscriptions will claim its gifts.</summary>
+    public async Task OpenGiftBombAsync(string id, string broadcasterUserId, int tier, string? gifterId, string? gifterLogin, string? gifterName, bool anonymous, int total, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            INSERT INTO gift_bombs (id, broadcaster_user_id, tier, gifter_user_id, gifter_login, gifter_name, is_anonymous, total, remaining, created_at)
+            VALUES (@id, @broadcaster, @tier, @gifter_id, @gifter_login, @gifter_name, @anonymous, @total, @total, @at)
+            ON CONFLICT (id) DO NOTHING
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string>("id", id));
+        command.Parameters.Add(new NpgsqlParameter<string>("broadcaster", broadcasterUserId));
+        command.Parameters.Add(new NpgsqlParameter<int>("tier", tier));
+        command.Parameters.Add(new NpgsqlParameter("gifter_id", (object?)gifterId ?? DBNull.Value));
+        command.Parameters.Add(new NpgsqlParameter("gifter_login", (object?)gifterLogin ?? DBNull.Value));
+        command.Parameters.Add(new NpgsqlParameter("gifter_name", (object?)gifterName ?? DBNull.Value));
+        command.Parameters.Add(new NpgsqlParameter<bool>("anonymous", anonymous));
+        command.Parameters.Add(new NpgsqlParameter<int>("total", total));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("at", at.ToUniversalTime()));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>A gifted subscription claims one gift of the oldest open bomb of its tier from the last few minutes, if any.</summary>
+    public async Task<OpenGiftBomb?> ClaimGiftAsync(string broadcasterUserId, int tier, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("""
+            UPDATE gift_bombs SET remaining = remaining - 1
+            WHERE id = (SELECT id FROM gift_bombs
+                        WHERE broadcaster_user_id = @broadcaster AND tier = @tier AND remaining > 0 AND created_at > @since
+                        ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+            RETURNING id, gifter_user_id, gifter_login, gifter_name, is_anonymous, total
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string>("broadcaster", broadcasterUserId));
+        command.Parameters.Add(new NpgsqlParameter<int>("tier", tier));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("since", (at - GiftBombWindow).ToUniversalTime()));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+
+        return new OpenGiftBomb
+        {
+            Id = reader.GetString(0),
+            BroadcasterUserId = broadcasterUserId,
+            Tier = tier,
+            GifterUserId = Nullable(reader, 1),
+            GifterLogin = Nullable(reader, 2),
+            GifterName = Nullable(reader, 3),
+            IsAnonymous = reader.GetBoolean(4),
+            Total = reader.GetInt32(5),
+        };
+    }
+
+    /// <summary>How long after a gift bomb its recipients' subscriptions are still counted as part of it.</summary>
+    public static readonly TimeSpan GiftBombWindow = TimeSpan.FromMinutes(5);
 
     private static string? Nullable(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 }

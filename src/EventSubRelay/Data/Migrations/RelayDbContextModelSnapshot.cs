@@ -108,6 +108,56 @@ namespace EventSubRelay.Data.Migrations
                     b.ToTable("hype_trains", (string)null);
                 });
 
+            modelBuilder.Entity("EventSubRelay.Data.OpenGiftBomb", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("text")
+                        .HasColumnName("id");
+
+                    b.Property<string>("BroadcasterUserId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("broadcaster_user_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("GifterLogin")
+                        .HasColumnType("text")
+                        .HasColumnName("gifter_login");
+
+                    b.Property<string>("GifterName")
+                        .HasColumnType("text")
+                        .HasColumnName("gifter_name");
+
+                    b.Property<string>("GifterUserId")
+                        .HasColumnType("text")
+                        .HasColumnName("gifter_user_id");
+
+                    b.Property<bool>("IsAnonymous")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_anonymous");
+
+                    b.Property<int>("Remaining")
+                        .HasColumnType("integer")
+                        .HasColumnName("remaining");
+
+                    b.Property<int>("Tier")
+                        .HasColumnType("integer")
+                        .HasColumnName("tier");
+
+                    b.Property<int>("Total")
+                        .HasColumnType("integer")
+                        .HasColumnName("total");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BroadcasterUserId", "Tier", "CreatedAt");
+
+                    b.ToTable("gift_bombs", (string)null);
+                });
+
             modelBuilder.Entity("EventSubRelay.Data.OverlayConnectionRecord", b =>
                 {
                     b.Property<string>("ConnectionId")
