@@ -100,6 +100,12 @@ public sealed class EventCatalogueTests
             """{"outcomes":[{"id":"12345","color":"BLUE","title":"Yeah!","total_points":15000,"total_users":2,"top_predictors":[{"event_id":"1243456","outcome_id":"12345","channel_id":1337,"points":500,"predicted_at":null,"updated_at":null,"user_id":1234,"user_display_name":"Cool_User"}]},{"id":"22435","color":"PINK","title":"No!","total_points":200,"total_users":2,"top_predictors":[]}],"dateTime":"2020-07-15T17:16:11.17106713Z","channelId":1337,"type":1,"status":3,"id":"1243456","title":"Aren't shoes just really hard socks?","createdAt":"2020-07-15T17:16:03.17106713Z","predictionWindow":null,"winningOutcomeId":"12345","winningOutcome":{"id":"12345","color":"BLUE","title":"Yeah!","total_points":15000,"total_users":2,"top_predictors":[{"event_id":"1243456","outcome_id":"12345","channel_id":1337,"points":500,"predicted_at":null,"updated_at":null,"user_id":1234,"user_display_name":"Cool_User"}]}}"""
         },
         {
+            "channel.charity_campaign.donate", "1",
+            """{"id":"a1b2c3-aabb-4455-d1e2f3","campaign_id":"123-abc-456-def","broadcaster_user_id":"123456","broadcaster_user_name":"SunnySideUp","broadcaster_user_login":"sunnysideup","user_id":"654321","user_login":"generoususer1","user_name":"GenerousUser1","charity_name":"Example name","charity_description":"Example description","amount":{"value":10000,"decimal_places":2,"currency":"USD"}}""",
+            "CharityDonation",
+            """{"userId":654321,"userName":"generoususer1","displayName":"GenerousUser1","campaignId":"123-abc-456-def","charity":"Example name","amount":{"value":100,"currency":"USD"}}"""
+        },
+        {
             "channel.goal.progress", "1",
             """{"id":"12345-cool-event","broadcaster_user_id":"141981764","broadcaster_user_name":"TwitchDev","broadcaster_user_login":"twitchdev","type":"subscription","description":"Help me get partner!","current_amount":120,"target_amount":220,"started_at":"2021-07-15T17:16:03.17106713Z"}""",
             "GoalProgress",
@@ -127,7 +133,7 @@ public sealed class EventCatalogueTests
 
     [Theory]
     [InlineData("channel.follow", "1")]
-    [InlineData("channel.charity_campaign.donate", "1")]
+    [InlineData("automod.message.hold", "2")]
     [InlineData("some.future.type", "7")]
     public void Unknown_types_and_versions_are_delivered_raw_with_the_original_event(string type, string version)
     {

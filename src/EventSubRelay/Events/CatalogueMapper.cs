@@ -40,7 +40,17 @@ internal sealed class CatalogueMapper(DerivationState state, IEventEnricher enri
         var events = new List<PreparedEvent> { Prepare(notification, notification.MessageId, mapped.Type, mapped.Data) };
         if (mapped.Type != EventCatalogue.Raw)
         {
-            await DeriveAsync(notification, broadcaster, @event, mapped, events, cancellationToken);
+            try
+            {
+                await DeriveAsync(notification, broadcaster, @event, mapped, events, cancellationToken);
+            }
+            catch (Exception exception) when (exception is KeyNotFoundException or InvalidOperationException or FormatException)
+            {
+                // A derivation that does not fit the payload: the event goes out as mapped. Database errors are not caught
+                // here: the delivery worker retries the batch, so no derived event is lost to an outage.
+                logger.LogWarning(exception, "Derived events of notification {MessageId} could not be built; delivering it as mapped", notification.MessageId);
+                events.RemoveRange(1, events.Count - 1);
+            }
         }
 
         return events;

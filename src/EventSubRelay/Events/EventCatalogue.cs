@@ -159,6 +159,13 @@ internal static partial class EventCatalogue
         [("channel.hype_train.progress", "2")] = e => ("HypeTrainUpdate", HypeTrain(e, update: true)),
         [("channel.hype_train.end", "1")] = HypeTrainEnd,
         [("channel.hype_train.end", "2")] = HypeTrainEnd,
+        [("channel.charity_campaign.start", "1")] = e => ("CharityStarted", Charity(e)),
+        [("channel.charity_campaign.progress", "1")] = e => ("CharityProgress", Charity(e)),
+        [("channel.charity_campaign.stop", "1")] = e => ("CharityStopped", Charity(e)),
+        [("channel.charity_campaign.donate", "1")] = e => ("CharityDonation", User(e, "user")
+            .With("campaignId", Text(e, "campaign_id")).With("charity", Text(e, "charity_name")).With("amount", Amount(e, "amount"))),
+        [("channel.shield_mode.begin", "1")] = e => ("ShieldModeStarted", new JsonObject { ["moderator"] = Text(e, "moderator_user_name"), ["startedAt"] = Text(e, "started_at") }),
+        [("channel.shield_mode.end", "1")] = e => ("ShieldModeEnded", new JsonObject { ["moderator"] = Text(e, "moderator_user_name"), ["endedAt"] = Text(e, "ended_at") }),
         [("channel.poll.begin", "1")] = e => ("PollCreated", Poll(e).With("remainingDurationMilliseconds", (Duration(Text(e, "started_at"), Text(e, "ends_at")) ?? 0) * 1000)),
         [("channel.poll.progress", "1")] = e => ("PollUpdated", Poll(e)),
         [("channel.poll.end", "1")] = e => (Text(e, "status") switch { "terminated" => "PollTerminated", "archived" => "PollArchived", _ => "PollCompleted" }, Poll(e)),
@@ -524,6 +531,25 @@ internal static partial class EventCatalogue
 
         return prediction;
     }
+
+    private static JsonObject Charity(JsonElement e) => new()
+    {
+        ["id"] = Text(e, "id"),
+        ["charity"] = Text(e, "charity_name"),
+        ["description"] = Text(e, "charity_description"),
+        ["currentAmount"] = Amount(e, "current_amount"),
+        ["targetAmount"] = Amount(e, "target_amount"),
+    };
+
+    /// <summary>Twitch amounts are <c>{ value, decimal_places, currency }</c>; overlays get the number and the currency.</summary>
+    private static JsonObject? Amount(JsonElement e, string name) =>
+        e.TryGetProperty(name, out var amount) && amount.ValueKind == JsonValueKind.Object
+            ? new JsonObject
+            {
+                ["value"] = (Int(amount, "value") ?? 0) / Math.Pow(10, Int(amount, "decimal_places") ?? 0),
+                ["currency"] = Text(amount, "currency"),
+            }
+            : null;
 
     /// <summary>Creator goals (the reference's community goals have no EventSub source).</summary>
     private static JsonObject Goal(JsonElement e) => new()

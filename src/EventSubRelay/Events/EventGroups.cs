@@ -21,6 +21,8 @@ internal static class EventGroups
         new("Stream", false, [new("Online", ["StreamOnline"]), new("Offline", ["StreamOffline"]), new("Title/Category", ["StreamUpdate"])]),
         new("Shoutouts", false, [new("Given", ["ShoutoutCreated"]), new("Received", ["ShoutoutReceived"])]),
         new("Ads", false, [new("Ad Break", ["AdRun"])]),
+        new("Shield Mode", false, [new("Started", ["ShieldModeStarted"]), new("Ended", ["ShieldModeEnded"])]),
+        new("Charity", false, [new("Started", ["CharityStarted"]), new("Progress", ["CharityProgress"]), new("Donation", ["CharityDonation"]), new("Stopped", ["CharityStopped"])]),
         new("Other Twitch Events", false, [new("Raw", [EventCatalogue.Raw])]),
         new("Bits/Cheers", true, [new("Cheer", ["Cheer"])]),
         new("Polls", true, [new("Begin", ["PollCreated"]), new("Progress", ["PollUpdated"]), new("End", ["PollCompleted", "PollTerminated", "PollArchived"])]),

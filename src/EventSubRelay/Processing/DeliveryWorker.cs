@@ -145,8 +145,9 @@ internal sealed class DeliveryWorker(
             {
                 mapped = await mapper.MapAsync(notification, cancellationToken);
             }
-            catch (Exception exception) when (exception is not OperationCanceledException)
+            catch (Exception exception) when (exception is not OperationCanceledException and not Npgsql.NpgsqlException and not TimeoutException)
             {
+                // A bug, not an outage (those propagate and the batch is retried): log it and keep the others moving.
                 logger.LogError(exception, "Notification {MessageId} of type {SubscriptionType} could not be mapped to overlay events", notification.MessageId, notification.SubscriptionType);
                 continue;
             }
