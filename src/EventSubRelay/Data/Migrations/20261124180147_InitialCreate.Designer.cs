@@ -13,8 +13,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace EventSubRelay.Data.Migrations
 {
     [DbContext(typeof(RelayDbContext))]
-    [Migration("20261124163342_OverlayConnectionDirectory")]
-    partial class OverlayConnectionDirectory
+    [Migration("20261124180147_InitialCreate")]
+    partial class InitialCreate
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
@@ -25,6 +25,33 @@ namespace EventSubRelay.Data.Migrations
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
+
+            modelBuilder.Entity("EventSubRelay.Data.ChannelState", b =>
+                {
+                    b.Property<string>("BroadcasterUserId")
+                        .HasColumnType("text")
+                        .HasColumnName("broadcaster_user_id");
+
+                    b.Property<string>("CategoryId")
+                        .HasColumnType("text")
+                        .HasColumnName("category_id");
+
+                    b.Property<string>("CategoryName")
+                        .HasColumnType("text")
+                        .HasColumnName("category_name");
+
+                    b.Property<string>("StreamId")
+                        .HasColumnType("text")
+                        .HasColumnName("stream_id");
+
+                    b.Property<string>("Title")
+                        .HasColumnType("text")
+                        .HasColumnName("title");
+
+                    b.HasKey("BroadcasterUserId");
+
+                    b.ToTable("channel_state", (string)null);
+                });
 
             modelBuilder.Entity("EventSubRelay.Data.EventSubSubscription", b =>
                 {
@@ -62,6 +89,76 @@ namespace EventSubRelay.Data.Migrations
                     b.HasKey("Id");
 
                     b.ToTable("eventsub_subscriptions", (string)null);
+                });
+
+            modelBuilder.Entity("EventSubRelay.Data.HypeTrainState", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("text")
+                        .HasColumnName("id");
+
+                    b.Property<string>("BroadcasterUserId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("broadcaster_user_id");
+
+                    b.Property<int>("Level")
+                        .HasColumnType("integer")
+                        .HasColumnName("level");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("hype_trains", (string)null);
+                });
+
+            modelBuilder.Entity("EventSubRelay.Data.OpenGiftBomb", b =>
+                {
+                    b.Property<string>("Id")
+                        .HasColumnType("text")
+                        .HasColumnName("id");
+
+                    b.Property<string>("BroadcasterUserId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("broadcaster_user_id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("GifterLogin")
+                        .HasColumnType("text")
+                        .HasColumnName("gifter_login");
+
+                    b.Property<string>("GifterName")
+                        .HasColumnType("text")
+                        .HasColumnName("gifter_name");
+
+                    b.Property<string>("GifterUserId")
+                        .HasColumnType("text")
+                        .HasColumnName("gifter_user_id");
+
+                    b.Property<bool>("IsAnonymous")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_anonymous");
+
+                    b.Property<int>("Remaining")
+                        .HasColumnType("integer")
+                        .HasColumnName("remaining");
+
+                    b.Property<int>("Tier")
+                        .HasColumnType("integer")
+                        .HasColumnName("tier");
+
+                    b.Property<int>("Total")
+                        .HasColumnType("integer")
+                        .HasColumnName("total");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("BroadcasterUserId", "Tier", "CreatedAt");
+
+                    b.ToTable("gift_bombs", (string)null);
                 });
 
             modelBuilder.Entity("EventSubRelay.Data.OverlayConnectionRecord", b =>
@@ -252,6 +349,10 @@ namespace EventSubRelay.Data.Migrations
                         .HasColumnType("jsonb")
                         .HasColumnName("data");
 
+                    b.Property<string>("DedupKey")
+                        .HasColumnType("text")
+                        .HasColumnName("dedup_key");
+
                     b.Property<string>("Id")
                         .HasColumnType("text")
                         .HasColumnName("id");
@@ -283,9 +384,32 @@ namespace EventSubRelay.Data.Migrations
 
                     b.HasIndex("TimeStamp");
 
+                    b.HasIndex("BroadcasterUserId", "DedupKey")
+                        .IsUnique()
+                        .HasFilter("dedup_key IS NOT NULL");
+
                     b.HasIndex("BroadcasterUserId", "Seq");
 
                     b.ToTable("overlay_events", (string)null);
+                });
+
+            modelBuilder.Entity("EventSubRelay.Data.StreamChatter", b =>
+                {
+                    b.Property<string>("BroadcasterUserId")
+                        .HasColumnType("text")
+                        .HasColumnName("broadcaster_user_id");
+
+                    b.Property<string>("StreamId")
+                        .HasColumnType("text")
+                        .HasColumnName("stream_id");
+
+                    b.Property<string>("UserId")
+                        .HasColumnType("text")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("BroadcasterUserId", "StreamId", "UserId");
+
+                    b.ToTable("stream_chatters", (string)null);
                 });
 #pragma warning restore 612, 618
         }
