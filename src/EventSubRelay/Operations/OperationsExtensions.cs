@@ -26,6 +26,9 @@ internal static class OperationsExtensions
                 // Hosting logs full request URLs, which would carry overlay tokens in query strings.
                 .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
                 .MinimumLevel.Override("Microsoft.EntityFrameworkCore", LogEventLevel.Warning)
+                // EF logs an error for its own probe of the migrations table on a new database; failing commands
+                // of the relay's are logged by the relay with their exception.
+                .MinimumLevel.Override("Microsoft.EntityFrameworkCore.Database.Command", LogEventLevel.Fatal)
                 .Enrich.FromLogContext();
 
             if (builder.Environment.IsDevelopment())
