@@ -30,6 +30,12 @@ internal sealed class RetentionService(NpgsqlDataSource dataSource, IOptions<Sto
         await using var batch = dataSource.CreateBatch();
         batch.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM notifications WHERE received_at < $1 AND delivered_at IS NOT NULL") { Parameters = { new() { Value = cutoff } } });
         batch.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM overlay_events WHERE time_stamp < $1") { Parameters = { new() { Value = cutoff } } });
+        // Derivation state that can no longer matter: who spoke in streams that have ended, bombs long claimed.
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+            DELETE FROM stream_chatters c USING channel_state s
+            WHERE c.broadcaster_user_id = s.broadcaster_user_id AND c.stream_id <> COALESCE(s.stream_id, '')
+            """));
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM gift_bombs WHERE created_at < $1") { Parameters = { new() { Value = cutoff } } });
         await batch.ExecuteNonQueryAsync(cancellationToken);
         var notifications = batch.BatchCommands[0].RecordsAffected;
         var events = batch.BatchCommands[1].RecordsAffected;
