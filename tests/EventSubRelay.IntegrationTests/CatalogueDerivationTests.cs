@@ -57,6 +57,12 @@ public sealed class CatalogueDerivationTests
         firstWord["message"]!.GetValue<string>().Should().Be("hello");
         firstWord["user"]!["id"]!.GetValue<long>().Should().Be(67890);
         firstWord["user"]!["role"]!.GetValue<int>().Should().Be(1);
+
+        await factory.Services.GetRequiredService<Processing.RetentionService>().DeleteExpiredAsync(CancellationToken.None);
+        (await Database.CountAsync(factory.ConnectionString, "SELECT count(*) FROM stream_chatters WHERE broadcaster_user_id = @b AND stream_id = 'stream-1'", ("b", broadcaster)))
+            .Should().Be(0, "retention forgets who spoke in streams that have ended");
+        (await Database.CountAsync(factory.ConnectionString, "SELECT count(*) FROM stream_chatters WHERE broadcaster_user_id = @b AND stream_id = 'stream-2'", ("b", broadcaster)))
+            .Should().Be(1);
     }
 
     [Fact]
