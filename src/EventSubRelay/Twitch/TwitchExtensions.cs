@@ -14,6 +14,9 @@ internal static class TwitchExtensions
             .BindConfiguration(TwitchOptions.Section)
             .ValidateDataAnnotations()
             .Validate(o => o.ClientId.Length > 0 == o.ClientSecret.Length > 0, "Twitch:ClientId and Twitch:ClientSecret are set together or not at all.")
+            .Validate(
+                o => string.IsNullOrEmpty(o.PublicCallbackUrl) || Uri.TryCreate(o.PublicCallbackUrl, UriKind.Absolute, out var url) && url.Scheme is "https" or "http",
+                "Twitch:PublicCallbackUrl must be an absolute URL (Twitch requires https on port 443).")
             .ValidateOnStart();
 
         builder.Services.AddSingleton<AppAccessToken>();

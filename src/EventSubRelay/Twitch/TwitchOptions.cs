@@ -17,8 +17,7 @@ internal sealed class TwitchOptions
     [Required, Url]
     public string HelixBaseUrl { get; set; } = "https://api.twitch.tv/helix";
 
-    /// <summary>The public URL of POST /eventsub, given to Twitch as the webhook callback.</summary>
-    [Url]
+    /// <summary>The public https URL of POST /eventsub, given to Twitch as the webhook callback; empty until the relay is reachable.</summary>
     public string? PublicCallbackUrl { get; set; }
 
     /// <summary>How long before expiry the app access token is renewed.</summary>

@@ -57,14 +57,22 @@ public sealed class FakeTwitchServer : IAsyncDisposable
     public string HelixBaseUrl => AuthBaseUrl + "/helix";
 
     /// <summary>Settings pointing the relay at this fake.</summary>
-    public Dictionary<string, string?> RelaySettings(Uri? relay = null) => new()
+    public Dictionary<string, string?> RelaySettings(Uri? relay = null)
     {
-        ["Twitch:ClientId"] = ClientId,
-        ["Twitch:ClientSecret"] = ClientSecret,
-        ["Twitch:AuthBaseUrl"] = AuthBaseUrl,
-        ["Twitch:HelixBaseUrl"] = HelixBaseUrl,
-        ["Twitch:PublicCallbackUrl"] = relay is null ? null : new Uri(relay, "/eventsub").ToString(),
-    };
+        var settings = new Dictionary<string, string?>
+        {
+            ["Twitch:ClientId"] = ClientId,
+            ["Twitch:ClientSecret"] = ClientSecret,
+            ["Twitch:AuthBaseUrl"] = AuthBaseUrl,
+            ["Twitch:HelixBaseUrl"] = HelixBaseUrl,
+        };
+        if (relay is not null)
+        {
+            settings["Twitch:PublicCallbackUrl"] = new Uri(relay, "/eventsub").ToString();
+        }
+
+        return settings;
+    }
 
     public IReadOnlyCollection<FakeSubscription> Subscriptions => [.. _subscriptions.Values];
 
