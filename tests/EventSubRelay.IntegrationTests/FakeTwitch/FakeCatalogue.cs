@@ -85,6 +85,10 @@ internal static class FakeCatalogue
         [("conduit.shard.disabled", "1")] = new(["client_id"], [], [], null),
         [("drop.entitlement.grant", "1")] = new(["organization_id"], ["category_id", "campaign_id"], [], null),
         [("extension.bits_transaction.create", "1")] = new(["extension_client_id"], [], [], null),
+        // Not in the reference file, which only says v1 is deprecated: Twitch's current hype train version.
+        [("channel.hype_train.begin", "2")] = new(["broadcaster_user_id"], [], ["channel:read:hype_train"], "broadcaster_user_id"),
+        [("channel.hype_train.progress", "2")] = new(["broadcaster_user_id"], [], ["channel:read:hype_train"], "broadcaster_user_id"),
+        [("channel.hype_train.end", "2")] = new(["broadcaster_user_id"], [], ["channel:read:hype_train"], "broadcaster_user_id"),
     };
 }
 
