@@ -20,6 +20,7 @@ internal static class TwitchExtensions
             .ValidateOnStart();
 
         builder.Services.AddSingleton<AppAccessToken>();
+        builder.Services.AddTransient<EventSubRelay.Accounts.SubscriptionReconciler>();
 
         builder.Services.AddHttpClient<TwitchAuthClient>((services, http) =>
                 http.BaseAddress = TwitchOptions.WithTrailingSlash(services.GetRequiredService<IOptions<TwitchOptions>>().Value.AuthBaseUrl))
@@ -37,6 +38,11 @@ internal static class TwitchExtensions
         options.Retry.UseJitter = true;
         options.Retry.BackoffType = DelayBackoffType.Exponential;
         options.Retry.Delay = TimeSpan.FromMilliseconds(200);
+        // A 429 without Ratelimit-Reset is Twitch's subscription count/cost limit, which waiting does not lift: do not retry it.
+        options.Retry.ShouldHandle = args => ValueTask.FromResult(
+            args.Outcome.Result?.StatusCode == HttpStatusCode.TooManyRequests
+                ? args.Outcome.Result.Headers.Contains("Ratelimit-Reset")
+                : HttpClientResiliencePredicates.IsTransient(args.Outcome));
         options.Retry.DelayGenerator = args => ValueTask.FromResult(RateLimitDelay(args.Outcome.Result, TimeProvider.System.GetUtcNow()));
         options.AttemptTimeout.Timeout = TimeSpan.FromSeconds(10);
         options.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(45);

@@ -441,6 +441,7 @@ public sealed class FakeTwitchServer : IAsyncDisposable
                 return Error(409, "Conflict", "subscription already exists");
             }
 
+            // Twitch answers the cost limit with a 429 that no Ratelimit-Reset lifts.
             if (TotalCost + cost > MaxTotalCost)
             {
                 return Error(429, "Too Many Requests", "maximum total cost exceeded");
