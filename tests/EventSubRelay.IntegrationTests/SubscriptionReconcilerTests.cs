@@ -157,4 +157,31 @@ public sealed class SubscriptionReconcilerTests : IAsyncLifetime
         envelope.BroadcasterUserId.Should().Be(user.Id);
         envelope.IsTest.Should().BeFalse();
     }
+
+    [Fact]
+    public async Task A_Helix_outage_fails_the_reconciliation_without_blocking_ingest()
+    {
+        var (user, desired) = LinkedAffiliate("follow");
+        _twitch.FailNext(1000);
+
+        var reconcile = ReconcileAsync(desired);
+        var messageId = await _relay.SendNotificationAsync(user.Id);
+        var outage = () => reconcile;
+
+        messageId.Should().NotBeEmpty();
+        (await outage.Should().ThrowAsync<TwitchApiException>()).Which.Status.Should().Be(System.Net.HttpStatusCode.ServiceUnavailable);
+        _twitch.Requests.Count.Should().BeGreaterThan(1, "the resilience handler retried");
+        _twitch.FailNext(0);
+        (await ReconcileAsync(desired)).Created.Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task The_authorization_revoke_subscription_uses_the_apps_client_id_and_costs_nothing()
+    {
+        var result = await ReconcileAsync([SubscriptionCatalogue.AuthorizationRevoke(FakeTwitchServer.ClientId, _callback, TwitchWebhook.Secret)]);
+
+        result.Created.Should().ContainSingle();
+        result.TotalCost.Should().Be(0);
+        (await _twitch.Subscriptions.Single().Verified.Task.WaitAsync(TimeSpan.FromSeconds(10))).Should().Be("enabled");
+    }
 }
