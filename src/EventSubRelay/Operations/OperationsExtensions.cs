@@ -33,7 +33,9 @@ internal static class OperationsExtensions
             {
                 configuration.WriteTo.Console(new RenderedCompactJsonFormatter());
             }
-        });
+        },
+        // Each host keeps its own logger instead of the process-wide Log.Logger, so relays running side by side (tests) do not log into each other.
+        preserveStaticLogger: true);
     }
 
     /// <summary>Health checks and OpenTelemetry metrics (Prometheus format at /metrics).</summary>
