@@ -3,6 +3,7 @@ using EventSubRelay.Data;
 using EventSubRelay.Operations;
 using EventSubRelay.Overlay;
 using EventSubRelay.Processing;
+using EventSubRelay.Twitch;
 using EventSubRelay.Webhooks;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -28,6 +29,9 @@ builder.AddProcessing();
 
 // Overlays: token authentication and the SignalR hub
 builder.AddOverlay();
+
+// Twitch: Helix and OAuth clients (optional: without a client id the relay still ingests and serves overlays)
+builder.AddTwitch();
 
 // Operations: health checks and metrics
 builder.AddRelayOperations();

@@ -1,0 +1,80 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace EventSubRelay.Twitch;
+
+internal sealed record TwitchTokens(
+    [property: JsonPropertyName("access_token")] string AccessToken,
+    [property: JsonPropertyName("refresh_token")] string? RefreshToken,
+    [property: JsonPropertyName("expires_in")] int ExpiresIn,
+    [property: JsonPropertyName("scope")] IReadOnlyList<string>? Scope,
+    [property: JsonPropertyName("token_type")] string? TokenType);
+
+internal sealed record TokenValidation(
+    [property: JsonPropertyName("client_id")] string ClientId,
+    [property: JsonPropertyName("login")] string? Login,
+    [property: JsonPropertyName("user_id")] string? UserId,
+    [property: JsonPropertyName("scopes")] IReadOnlyList<string>? Scopes,
+    [property: JsonPropertyName("expires_in")] int ExpiresIn);
+
+internal sealed record TwitchUser(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("login")] string Login,
+    [property: JsonPropertyName("display_name")] string DisplayName,
+    [property: JsonPropertyName("broadcaster_type")] string BroadcasterType,
+    [property: JsonPropertyName("profile_image_url")] string? ProfileImageUrl)
+{
+    /// <summary>Affiliate-only event groups are offered to affiliates and partners.</summary>
+    public bool IsAffiliateOrPartner => BroadcasterType is "affiliate" or "partner";
+}
+
+internal sealed record EventSubTransport(
+    [property: JsonPropertyName("method")] string Method,
+    [property: JsonPropertyName("callback")] string? Callback,
+    [property: JsonPropertyName("secret"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Secret = null);
+
+internal sealed record CreateEventSubSubscription(
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("version")] string Version,
+    [property: JsonPropertyName("condition")] IReadOnlyDictionary<string, string> Condition,
+    [property: JsonPropertyName("transport")] EventSubTransport Transport);
+
+internal sealed record EventSubSubscriptionInfo(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("status")] string Status,
+    [property: JsonPropertyName("type")] string Type,
+    [property: JsonPropertyName("version")] string Version,
+    [property: JsonPropertyName("condition")] IReadOnlyDictionary<string, JsonElement> Condition,
+    [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt,
+    [property: JsonPropertyName("transport")] EventSubTransport Transport,
+    [property: JsonPropertyName("cost")] int Cost);
+
+/// <summary>All subscriptions of the app, with Twitch's cost accounting from the last page.</summary>
+internal sealed record EventSubSubscriptionList(IReadOnlyList<EventSubSubscriptionInfo> Subscriptions, int Total, int TotalCost, int MaxTotalCost);
+
+internal sealed record CreatedEventSubSubscription(EventSubSubscriptionInfo Subscription, int Total, int TotalCost, int MaxTotalCost);
+
+internal sealed record CustomReward(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("title")] string Title,
+    [property: JsonPropertyName("cost")] int Cost,
+    [property: JsonPropertyName("prompt")] string? Prompt,
+    [property: JsonPropertyName("background_color")] string? BackgroundColor);
+
+internal sealed record Cheermote(
+    [property: JsonPropertyName("prefix")] string Prefix,
+    [property: JsonPropertyName("tiers")] IReadOnlyList<CheermoteTier> Tiers);
+
+internal sealed record CheermoteTier(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("min_bits")] int MinBits,
+    [property: JsonPropertyName("color")] string Color);
+
+internal sealed record HelixPage<T>(
+    [property: JsonPropertyName("data")] IReadOnlyList<T> Data,
+    [property: JsonPropertyName("pagination")] HelixPagination? Pagination,
+    [property: JsonPropertyName("total")] int? Total,
+    [property: JsonPropertyName("total_cost")] int? TotalCost,
+    [property: JsonPropertyName("max_total_cost")] int? MaxTotalCost);
+
+internal sealed record HelixPagination([property: JsonPropertyName("cursor")] string? Cursor);

@@ -1,0 +1,29 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace EventSubRelay.Twitch;
+
+internal sealed class TwitchOptions
+{
+    public const string Section = "Twitch";
+
+    /// <summary>Empty means "not configured": the relay still ingests and serves overlays.</summary>
+    public string ClientId { get; set; } = "";
+
+    public string ClientSecret { get; set; } = "";
+
+    [Required, Url]
+    public string AuthBaseUrl { get; set; } = "https://id.twitch.tv";
+
+    [Required, Url]
+    public string HelixBaseUrl { get; set; } = "https://api.twitch.tv/helix";
+
+    /// <summary>The public https URL of POST /eventsub, given to Twitch as the webhook callback; empty until the relay is reachable.</summary>
+    public string? PublicCallbackUrl { get; set; }
+
+    /// <summary>How long before expiry the app access token is renewed.</summary>
+    public TimeSpan RenewBefore { get; set; } = TimeSpan.FromMinutes(5);
+
+    public bool IsConfigured => ClientId.Length > 0 && ClientSecret.Length > 0;
+
+    internal static Uri WithTrailingSlash(string url) => new(url.EndsWith('/') ? url : url + "/");
+}
