@@ -95,20 +95,7 @@ public sealed class CatalogueDerivationTests
         await using var overlay = await factory.ConnectOverlayAsync(await factory.CreateOverlayTokenAsync(broadcaster));
         await overlay.SubscribeAsync("ChatMessage", "RewardRedemption", "Follow");
         var chat = TwitchWebhook.ChatEvent(broadcaster, "only once");
-        var redemption = new JsonObject
-        {
-            ["id"] = Guid.NewGuid().ToString(),
-            ["broadcaster_user_id"] = broadcaster,
-            ["broadcaster_user_login"] = "streamer",
-            ["broadcaster_user_name"] = "Streamer",
-            ["user_id"] = "67890",
-            ["user_login"] = "redeemer",
-            ["user_name"] = "Redeemer",
-            ["user_input"] = "",
-            ["status"] = "unfulfilled",
-            ["reward"] = new JsonObject { ["id"] = "r1", ["title"] = "Hydrate", ["cost"] = 100, ["prompt"] = "" },
-            ["redeemed_at"] = "2026-11-24T10:00:00Z",
-        };
+        var redemption = Redemption(broadcaster, "r1");
 
         var firstChat = await factory.SendNotificationAsync(broadcaster, "channel.chat.message", "1", chat);
         await factory.SendNotificationAsync(broadcaster, "channel.chat.message", "1", (JsonObject)chat.DeepClone());
