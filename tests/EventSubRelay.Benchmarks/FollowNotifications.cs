@@ -18,9 +18,14 @@ internal sealed class FollowNotifications(string secret)
     public HttpRequestMessage Create(Uri endpoint)
     {
         var n = Interlocked.Increment(ref _sequence);
-        var messageId = Guid.NewGuid().ToString();
+        return Create(endpoint, broadcaster: 100_000 + (n % Broadcasters), follower: 50_000_000 + n, Guid.NewGuid().ToString());
+    }
+
+    /// <summary>A notification for one broadcaster with a message id the caller knows (to match it with its receipt).</summary>
+    public HttpRequestMessage Create(Uri endpoint, long broadcaster, long follower, string messageId)
+    {
         var timestamp = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
-        var body = Body(broadcaster: 100_000 + (n % Broadcasters), follower: 50_000_000 + n, followedAt: timestamp);
+        var body = Body(broadcaster, follower, followedAt: timestamp);
 
         var request = new HttpRequestMessage(HttpMethod.Post, endpoint) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = Json;

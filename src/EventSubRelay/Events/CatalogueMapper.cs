@@ -61,7 +61,7 @@ internal sealed class CatalogueMapper(DerivationState state, IEventEnricher enri
         switch (mapped.Type)
         {
             case "StreamUpdate":
-                var previous = await state.ReplaceChannelInfoAsync(broadcaster, Text(e, "title"), Text(e, "category_id"), Text(e, "category_name"), cancellationToken);
+                var previous = await state.ReplaceChannelInfoAsync(broadcaster, EventCatalogue.Text(e, "title"), EventCatalogue.Text(e, "category_id"), EventCatalogue.Text(e, "category_name"), cancellationToken);
                 mapped.Data["oldStatus"] = previous.Title;
                 mapped.Data["oldGame"] = EventCatalogue.Game(previous.CategoryId, previous.CategoryName);
                 events[0] = Prepare(notification, notification.MessageId, mapped.Type, mapped.Data);
@@ -69,7 +69,7 @@ internal sealed class CatalogueMapper(DerivationState state, IEventEnricher enri
 
             case "GiftBomb":
                 await state.OpenGiftBombAsync(notification.MessageId, broadcaster, mapped.Data["subTier"]!.GetValue<int>(),
-                    Text(e, "user_id"), Text(e, "user_login"), Text(e, "user_name"), mapped.Data["isAnonymous"]!.GetValue<bool>(),
+                    EventCatalogue.Text(e, "user_id"), EventCatalogue.Text(e, "user_login"), EventCatalogue.Text(e, "user_name"), mapped.Data["isAnonymous"]!.GetValue<bool>(),
                     mapped.Data["gifts"]!.GetValue<int>(), notification.MessageTimestamp, cancellationToken);
                 break;
 
@@ -85,11 +85,11 @@ internal sealed class CatalogueMapper(DerivationState state, IEventEnricher enri
                 events[0] = Prepare(notification, notification.MessageId, mapped.Type, mapped.Data);
                 break;
 
-            case "StreamOnline" when Text(e, "id") is { } streamId:
+            case "StreamOnline" when EventCatalogue.Text(e, "id") is { } streamId:
                 await state.StartStreamAsync(broadcaster, streamId, cancellationToken);
                 break;
 
-            case "ChatMessage" when Text(e, "chatter_user_id") is { } chatter && await state.RecordChatterAsync(broadcaster, chatter, cancellationToken):
+            case "ChatMessage" when EventCatalogue.Text(e, "chatter_user_id") is { } chatter && await state.RecordChatterAsync(broadcaster, chatter, cancellationToken):
                 var message = mapped.Data["message"]!;
                 events.Add(Prepare(notification, $"{notification.MessageId}:FirstWord", "FirstWord", new JsonObject
                 {
@@ -115,13 +115,13 @@ internal sealed class CatalogueMapper(DerivationState state, IEventEnricher enri
                 events[0] = Prepare(notification, notification.MessageId, mapped.Type, mapped.Data);
                 break;
 
-            case "Raid" when Text(e, "from_broadcaster_user_id") is { } raider
+            case "Raid" when EventCatalogue.Text(e, "from_broadcaster_user_id") is { } raider
                 && await EnrichAsync(ct => enricher.ProfileImageAsync(raider, ct), cancellationToken) is { } image:
                 mapped.Data["profileImage"] = image;
                 events[0] = Prepare(notification, notification.MessageId, mapped.Type, mapped.Data);
                 break;
 
-            case "HypeTrainStart" or "HypeTrainUpdate" when Text(e, "id") is { } trainId:
+            case "HypeTrainStart" or "HypeTrainUpdate" when EventCatalogue.Text(e, "id") is { } trainId:
                 var level = mapped.Data["level"]!.GetValue<int>();
                 var before = await state.RaiseHypeTrainLevelAsync(trainId, broadcaster, level, cancellationToken);
                 if (mapped.Type == "HypeTrainUpdate" && level > before)
@@ -195,7 +195,4 @@ internal sealed class CatalogueMapper(DerivationState state, IEventEnricher enri
             _ => null,
         };
     }
-
-    private static string? Text(JsonElement e, string name) =>
-        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }

@@ -631,8 +631,9 @@ internal static partial class EventCatalogue
         _ => 1,
     };
 
-    private static string? Text(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    /// <summary>A string field, or null when it is missing or not a string (or the element is not an object).</summary>
+    public static string? Text(JsonElement e, string name) =>
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
     private static int? Int(JsonElement e, string name) =>
         e.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt32() : null;

@@ -24,9 +24,6 @@ internal sealed class OverlayFanOut(IHubContext<OverlayHub> hub) : IDisposable
         _ready.TrySetResult();
     }
 
-    public Task SendAsync(IReadOnlyList<OverlayEnvelope> envelopes, CancellationToken cancellationToken) =>
-        SendAsync(_ => Task.FromResult(envelopes), cancellationToken);
-
     /// <summary>
     /// Prepares (stores) and sends a batch with joins paused, so that a joining client either finds an
     /// event in its replay or receives it live, never both and never neither.

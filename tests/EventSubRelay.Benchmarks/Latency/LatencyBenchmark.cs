@@ -2,11 +2,9 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
-using System.Text;
 using System.Text.Json;
 using EventSubRelay.Data;
 using EventSubRelay.Overlay;
-using EventSubRelay.Webhooks;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.Client;
 using Microsoft.EntityFrameworkCore;
@@ -236,24 +234,10 @@ internal static class LatencyBenchmark
         return secrets;
     }
 
-    private static Task<HttpResponseMessage> SendWebhookAsync(HttpClient http, string broadcaster, string messageId)
-    {
-        var body = $$"""
-            {"subscription":{"id":"5d1f3a3a-1b0c-4c1e-9f4e-2f7b7c1c8c11","status":"enabled","type":"channel.follow","version":"2","cost":0,
-            "condition":{"broadcaster_user_id":"{{broadcaster}}","moderator_user_id":"{{broadcaster}}"},
-            "transport":{"method":"webhook","callback":"https://relay.example/eventsub"},"created_at":"2026-11-24T09:00:00.000000000Z"},
-            "event":{{FollowEvent(broadcaster)}}}
-            """;
-        var bytes = Encoding.UTF8.GetBytes(body);
-        var timestamp = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
-        var request = new HttpRequestMessage(HttpMethod.Post, "/eventsub") { Content = new ByteArrayContent(bytes) };
-        request.Content.Headers.ContentType = new("application/json");
-        request.Headers.Add("Twitch-Eventsub-Message-Id", messageId);
-        request.Headers.Add("Twitch-Eventsub-Message-Type", "notification");
-        request.Headers.Add("Twitch-Eventsub-Message-Timestamp", timestamp);
-        request.Headers.Add("Twitch-Eventsub-Message-Signature", TwitchSignature.Sign(Secret, messageId, timestamp, bytes));
-        return http.SendAsync(request);
-    }
+    private static readonly FollowNotifications Notifications = new(Secret);
+
+    private static Task<HttpResponseMessage> SendWebhookAsync(HttpClient http, string broadcaster, string messageId) =>
+        http.SendAsync(Notifications.Create(new Uri(http.BaseAddress!, "/eventsub"), long.Parse(broadcaster, CultureInfo.InvariantCulture), follower: 1234, messageId));
 
     private static string FollowEvent(string broadcaster) =>
         $$"""{"user_id":"1234","user_login":"cool_user","user_name":"Cool_User","broadcaster_user_id":"{{broadcaster}}","broadcaster_user_login":"cooler_user","broadcaster_user_name":"Cooler_User","followed_at":"2026-11-24T10:00:00.123456789Z"}""";
