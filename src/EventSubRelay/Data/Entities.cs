@@ -84,6 +84,12 @@ internal sealed class ChannelState
     public string? CategoryId { get; set; }
     public string? CategoryName { get; set; }
     public string? StreamId { get; set; }
+
+    /// <summary>The notification that set the title and category, and what they were before it (so a retried notification gets the same answer).</summary>
+    public string? UpdateMessageId { get; set; }
+    public string? PreviousTitle { get; set; }
+    public string? PreviousCategoryId { get; set; }
+    public string? PreviousCategoryName { get; set; }
 }
 
 /// <summary>A user who has spoken in a channel's stream: the first time is a <c>FirstWord</c>.</summary>
@@ -92,6 +98,9 @@ internal sealed class StreamChatter
     public required string BroadcasterUserId { get; set; }
     public required string StreamId { get; set; }
     public required string UserId { get; set; }
+
+    /// <summary>The notification of the user's first message in the stream.</summary>
+    public string? FirstMessageId { get; set; }
 }
 
 /// <summary>The highest level seen for a hype train, so each new level is announced once.</summary>
@@ -100,6 +109,10 @@ internal sealed class HypeTrainState
     public required string Id { get; set; }
     public required string BroadcasterUserId { get; set; }
     public int Level { get; set; }
+
+    /// <summary>The notification that raised the train to <see cref="Level"/>, and the level before it.</summary>
+    public string? RaisedByMessageId { get; set; }
+    public int PreviousLevel { get; set; }
 }
 
 /// <summary>A gift bomb whose recipients' subscriptions are still arriving; each one claims a gift.</summary>
@@ -115,4 +128,11 @@ internal sealed class OpenGiftBomb
     public int Total { get; set; }
     public int Remaining { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>A gifted subscription (by notification) that has claimed one gift of a gift bomb.</summary>
+internal sealed class GiftClaim
+{
+    public required string MessageId { get; set; }
+    public required string BombId { get; set; }
 }

@@ -14,6 +14,7 @@ internal sealed class RelayDbContext(DbContextOptions<RelayDbContext> options) :
     public DbSet<StreamChatter> StreamChatters => Set<StreamChatter>();
     public DbSet<HypeTrainState> HypeTrains => Set<HypeTrainState>();
     public DbSet<OpenGiftBomb> GiftBombs => Set<OpenGiftBomb>();
+    public DbSet<GiftClaim> GiftClaims => Set<GiftClaim>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder) =>
         modelBuilder.ApplyConfigurationsFromAssembly(typeof(RelayDbContext).Assembly);
@@ -125,8 +126,18 @@ internal sealed class OverlayConnectionRecordConfiguration : IEntityTypeConfigur
 }
 
 internal sealed class DerivationStateConfiguration :
-    IEntityTypeConfiguration<ChannelState>, IEntityTypeConfiguration<StreamChatter>, IEntityTypeConfiguration<HypeTrainState>, IEntityTypeConfiguration<OpenGiftBomb>
+    IEntityTypeConfiguration<ChannelState>, IEntityTypeConfiguration<StreamChatter>, IEntityTypeConfiguration<HypeTrainState>, IEntityTypeConfiguration<OpenGiftBomb>,
+    IEntityTypeConfiguration<GiftClaim>
 {
+    public void Configure(EntityTypeBuilder<GiftClaim> builder)
+    {
+        builder.ToTable("gift_claims");
+        builder.HasKey(c => c.MessageId);
+        builder.Property(c => c.MessageId).HasColumnName("message_id");
+        builder.Property(c => c.BombId).HasColumnName("bomb_id");
+        builder.HasOne<OpenGiftBomb>().WithMany().HasForeignKey(c => c.BombId).OnDelete(DeleteBehavior.Cascade);
+    }
+
     public void Configure(EntityTypeBuilder<OpenGiftBomb> builder)
     {
         builder.ToTable("gift_bombs");
@@ -153,6 +164,10 @@ internal sealed class DerivationStateConfiguration :
         builder.Property(c => c.CategoryId).HasColumnName("category_id");
         builder.Property(c => c.CategoryName).HasColumnName("category_name");
         builder.Property(c => c.StreamId).HasColumnName("stream_id");
+        builder.Property(c => c.UpdateMessageId).HasColumnName("update_message_id");
+        builder.Property(c => c.PreviousTitle).HasColumnName("previous_title");
+        builder.Property(c => c.PreviousCategoryId).HasColumnName("previous_category_id");
+        builder.Property(c => c.PreviousCategoryName).HasColumnName("previous_category_name");
     }
 
     public void Configure(EntityTypeBuilder<StreamChatter> builder)
@@ -162,6 +177,7 @@ internal sealed class DerivationStateConfiguration :
         builder.Property(c => c.BroadcasterUserId).HasColumnName("broadcaster_user_id");
         builder.Property(c => c.StreamId).HasColumnName("stream_id");
         builder.Property(c => c.UserId).HasColumnName("user_id");
+        builder.Property(c => c.FirstMessageId).HasColumnName("first_message_id");
     }
 
     public void Configure(EntityTypeBuilder<HypeTrainState> builder)
@@ -171,5 +187,7 @@ internal sealed class DerivationStateConfiguration :
         builder.Property(h => h.Id).HasColumnName("id");
         builder.Property(h => h.BroadcasterUserId).HasColumnName("broadcaster_user_id");
         builder.Property(h => h.Level).HasColumnName("level");
+        builder.Property(h => h.RaisedByMessageId).HasColumnName("raised_by_message_id");
+        builder.Property(h => h.PreviousLevel).HasColumnName("previous_level");
     }
 }

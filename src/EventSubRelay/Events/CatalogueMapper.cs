@@ -8,14 +8,25 @@ namespace EventSubRelay.Events;
 /// <summary>
 /// Maps each notification with <see cref="EventCatalogue"/>, then adds what needs the channel's history:
 /// a stream update's previous title and category, a chatter's first words in the stream, a hype train's
-/// new level. Whatever cannot be mapped is still delivered, as <c>Raw</c>.
+/// new level. Whatever cannot be mapped is still delivered, as <c>Raw</c>. Test alerts (<see cref="MapTestAsync"/>)
+/// are mapped the same way but never read or write that history and carry no deduplication key.
 /// </summary>
 internal sealed class CatalogueMapper(DerivationState state, IEventEnricher enricher, ILogger<CatalogueMapper> logger) : IOverlayEventMapper
 {
     /// <summary>How long delivery waits for enrichment before sending without it.</summary>
     public static readonly TimeSpan EnrichmentTimeout = TimeSpan.FromMilliseconds(250);
 
-    public async ValueTask<IReadOnlyList<PreparedEvent>> MapAsync(CommittedNotification notification, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<PreparedEvent>> MapAsync(CommittedNotification notification, CancellationToken cancellationToken) =>
+        MapAsync(notification, test: false, cancellationToken);
+
+    /// <summary>
+    /// Maps a sample notification as a test alert: <c>isTest</c> is set, nothing is deduplicated and the stored
+    /// history is neither read nor changed; derived events are made as if the history called for them.
+    /// </summary>
+    public ValueTask<IReadOnlyList<PreparedEvent>> MapTestAsync(CommittedNotification notification, CancellationToken cancellationToken) =>
+        MapAsync(notification, test: true, cancellationToken);
+
+    private async ValueTask<IReadOnlyList<PreparedEvent>> MapAsync(CommittedNotification notification, bool test, CancellationToken cancellationToken)
     {
         if (notification.BroadcasterUserId is not { } broadcaster)
         {
@@ -37,12 +48,24 @@ internal sealed class CatalogueMapper(DerivationState state, IEventEnricher enri
             mapped = EventCatalogue.RawEvent(notification.SubscriptionType, notification.SubscriptionVersion, @event);
         }
 
-        var events = new List<PreparedEvent> { Prepare(notification, notification.MessageId, mapped.Type, mapped.Data) };
+        if (test && mapped.Data.ContainsKey("isTest"))
+        {
+            mapped.Data["isTest"] = true;
+        }
+
+        var events = new List<PreparedEvent> { Prepare(notification, notification.MessageId, mapped.Type, mapped.Data, test) };
         if (mapped.Type != EventCatalogue.Raw)
         {
             try
             {
-                await DeriveAsync(notification, broadcaster, @event, mapped, events, cancellationToken);
+                if (test)
+                {
+                    await DeriveTestAsync(notification, broadcaster, @event, mapped, events, cancellationToken);
+                }
+                else
+                {
+                    await DeriveAsync(notification, broadcaster, @event, mapped, events, cancellationToken);
+                }
             }
             catch (Exception exception) when (exception is KeyNotFoundException or InvalidOperationException or FormatException)
             {
@@ -61,21 +84,22 @@ internal sealed class CatalogueMapper(DerivationState state, IEventEnricher enri
         switch (mapped.Type)
         {
             case "StreamUpdate":
-                var previous = await state.ReplaceChannelInfoAsync(broadcaster, EventCatalogue.Text(e, "title"), EventCatalogue.Text(e, "category_id"), EventCatalogue.Text(e, "category_name"), cancellationToken);
+                var previous = await state.ReplaceChannelInfoAsync(notification.MessageId, broadcaster, EventCatalogue.Text(e, "title"), EventCatalogue.Text(e, "category_id"), EventCatalogue.Text(e, "category_name"), cancellationToken);
                 mapped.Data["oldStatus"] = previous.Title;
                 mapped.Data["oldGame"] = EventCatalogue.Game(previous.CategoryId, previous.CategoryName);
                 events[0] = Prepare(notification, notification.MessageId, mapped.Type, mapped.Data);
                 break;
 
-            case "GiftBomb":
+            // The recipients' gifted subs of a gift (a bomb, or a single gift) claim it, so they carry its gifter.
+            case "GiftBomb" or "GiftSub" when notification.SubscriptionType == "channel.subscription.gift":
                 await state.OpenGiftBombAsync(notification.MessageId, broadcaster, mapped.Data["subTier"]!.GetValue<int>(),
                     EventCatalogue.Text(e, "user_id"), EventCatalogue.Text(e, "user_login"), EventCatalogue.Text(e, "user_name"), mapped.Data["isAnonymous"]!.GetValue<bool>(),
-                    mapped.Data["gifts"]!.GetValue<int>(), notification.MessageTimestamp, cancellationToken);
+                    Math.Max(1, EventCatalogue.Int(e, "total") ?? 1), notification.MessageTimestamp, cancellationToken);
                 break;
 
             // A recipient's gifted sub that belongs to a bomb is shown as part of it, with the gifter, not as its own alert.
             case "GiftSub" when notification.SubscriptionType == "channel.subscribe"
-                && await state.ClaimGiftAsync(broadcaster, mapped.Data["subTier"]!.GetValue<int>(), notification.MessageTimestamp, cancellationToken) is { } bomb:
+                && await state.ClaimGiftAsync(notification.MessageId, broadcaster, mapped.Data["subTier"]!.GetValue<int>(), notification.MessageTimestamp, cancellationToken) is { } bomb:
                 mapped.Data["isAnonymous"] = bomb.IsAnonymous;
                 mapped.Data["fromSubBomb"] = true;
                 mapped.Data["subBombCount"] = bomb.Total;
@@ -89,54 +113,94 @@ internal sealed class CatalogueMapper(DerivationState state, IEventEnricher enri
                 await state.StartStreamAsync(broadcaster, streamId, cancellationToken);
                 break;
 
-            case "ChatMessage" when EventCatalogue.Text(e, "chatter_user_id") is { } chatter && await state.RecordChatterAsync(broadcaster, chatter, cancellationToken):
-                var message = mapped.Data["message"]!;
-                events.Add(Prepare(notification, $"{notification.MessageId}:FirstWord", "FirstWord", new JsonObject
-                {
-                    ["message"] = message["message"]!.DeepClone(),
-                    ["action"] = false,
-                    ["user"] = new JsonObject
-                    {
-                        ["id"] = message["userId"]?.DeepClone(),
-                        ["login"] = message["username"]?.DeepClone(),
-                        ["display_name"] = message["displayName"]?.DeepClone(),
-                        ["subscribed"] = message["subscriber"]!.DeepClone(),
-                        ["role"] = message["role"]!.DeepClone(),
-                    },
-                }));
+            case "ChatMessage" when EventCatalogue.Text(e, "chatter_user_id") is { } chatter && await state.RecordChatterAsync(notification.MessageId, broadcaster, chatter, cancellationToken):
+                events.Add(FirstWord(notification, mapped.Data, test: false));
                 break;
 
+            case "HypeTrainStart" or "HypeTrainUpdate" when EventCatalogue.Text(e, "id") is { } trainId:
+                var level = mapped.Data["level"]!.GetValue<int>();
+                var before = await state.RaiseHypeTrainLevelAsync(notification.MessageId, trainId, broadcaster, level, cancellationToken);
+                if (mapped.Type == "HypeTrainUpdate" && level > before)
+                {
+                    events.Add(LevelUp(notification, e, before, test: false));
+                }
+
+                break;
+
+            default:
+                await EnrichMappedAsync(notification, broadcaster, e, mapped, events, test: false, cancellationToken);
+                break;
+        }
+    }
+
+    /// <summary>Fields that come from Twitch's API rather than the notification, when the enricher has them in time.</summary>
+    private async Task EnrichMappedAsync(CommittedNotification notification, string broadcaster, JsonElement e, (string Type, JsonObject Data) mapped, List<PreparedEvent> events, bool test, CancellationToken cancellationToken)
+    {
+        switch (mapped.Type)
+        {
             case "RewardRedemption" or "RewardRedemptionUpdated" when mapped.Data["rewardId"]?.GetValue<string>() is { } rewardId
                 && await EnrichAsync(ct => enricher.RewardAsync(broadcaster, rewardId, ct), cancellationToken) is { } reward:
                 mapped.Data["backgroundColor"] = reward.BackgroundColor;
                 mapped.Data["inputRequired"] = reward.InputRequired;
                 mapped.Data["enabled"] = reward.Enabled;
                 mapped.Data["paused"] = reward.Paused;
-                events[0] = Prepare(notification, notification.MessageId, mapped.Type, mapped.Data);
+                events[0] = Prepare(notification, notification.MessageId, mapped.Type, mapped.Data, test);
                 break;
 
             case "Raid" when EventCatalogue.Text(e, "from_broadcaster_user_id") is { } raider
                 && await EnrichAsync(ct => enricher.ProfileImageAsync(raider, ct), cancellationToken) is { } image:
                 mapped.Data["profileImage"] = image;
-                events[0] = Prepare(notification, notification.MessageId, mapped.Type, mapped.Data);
-                break;
-
-            case "HypeTrainStart" or "HypeTrainUpdate" when EventCatalogue.Text(e, "id") is { } trainId:
-                var level = mapped.Data["level"]!.GetValue<int>();
-                var before = await state.RaiseHypeTrainLevelAsync(trainId, broadcaster, level, cancellationToken);
-                if (mapped.Type == "HypeTrainUpdate" && level > before)
-                {
-                    var levelUp = new JsonObject { ["prevLevel"] = before };
-                    foreach (var (name, value) in EventCatalogue.HypeTrain(e, update: true).Where(p => p.Key != "userId"))
-                    {
-                        levelUp[name] = value?.DeepClone();
-                    }
-
-                    events.Add(Prepare(notification, $"{notification.MessageId}:LevelUp", "HypeTrainLevelUp", levelUp));
-                }
-
+                events[0] = Prepare(notification, notification.MessageId, mapped.Type, mapped.Data, test);
                 break;
         }
+    }
+
+    /// <summary>A test alert's derived events, made from the notification alone: stored history is never touched.</summary>
+    private async Task DeriveTestAsync(CommittedNotification notification, string broadcaster, JsonElement e, (string Type, JsonObject Data) mapped, List<PreparedEvent> events, CancellationToken cancellationToken)
+    {
+        switch (mapped.Type)
+        {
+            case "ChatMessage":
+                events.Add(FirstWord(notification, mapped.Data, test: true));
+                break;
+
+            case "HypeTrainUpdate" when mapped.Data["level"]!.GetValue<int>() is > 1 and var level:
+                events.Add(LevelUp(notification, e, level - 1, test: true));
+                break;
+
+            default:
+                await EnrichMappedAsync(notification, broadcaster, e, mapped, events, test: true, cancellationToken);
+                break;
+        }
+    }
+
+    private static PreparedEvent FirstWord(CommittedNotification notification, JsonObject chat, bool test)
+    {
+        var message = chat["message"]!;
+        return Prepare(notification, $"{notification.MessageId}:FirstWord", "FirstWord", new JsonObject
+        {
+            ["message"] = message["message"]!.DeepClone(),
+            ["action"] = false,
+            ["user"] = new JsonObject
+            {
+                ["id"] = message["userId"]?.DeepClone(),
+                ["login"] = message["username"]?.DeepClone(),
+                ["display_name"] = message["displayName"]?.DeepClone(),
+                ["subscribed"] = message["subscriber"]!.DeepClone(),
+                ["role"] = message["role"]!.DeepClone(),
+            },
+        }, test);
+    }
+
+    private static PreparedEvent LevelUp(CommittedNotification notification, JsonElement e, int previousLevel, bool test)
+    {
+        var levelUp = new JsonObject { ["prevLevel"] = previousLevel };
+        foreach (var (name, value) in EventCatalogue.HypeTrain(e, update: true).Where(p => p.Key != "userId"))
+        {
+            levelUp[name] = value?.DeepClone();
+        }
+
+        return Prepare(notification, $"{notification.MessageId}:LevelUp", "HypeTrainLevelUp", levelUp, test);
     }
 
     /// <summary>Asks the enricher, but never for longer than <see cref="EnrichmentTimeout"/>; no answer in time is no answer.</summary>
@@ -160,9 +224,9 @@ internal sealed class CatalogueMapper(DerivationState state, IEventEnricher enri
         }
     }
 
-    private static PreparedEvent Prepare(CommittedNotification notification, string id, string type, JsonObject data) =>
-        new(id, notification.MessageId, notification.BroadcasterUserId!, type, IsTest: false, notification.MessageTimestamp, JsonSerializer.SerializeToElement(data),
-            DedupKey: DedupKey(type, data));
+    private static PreparedEvent Prepare(CommittedNotification notification, string id, string type, JsonObject data, bool test = false) =>
+        new(id, notification.MessageId, notification.BroadcasterUserId!, type, test, notification.MessageTimestamp, JsonSerializer.SerializeToElement(data),
+            DedupKey: test ? null : DedupKey(type, data));
 
     /// <summary>
     /// A second deduplication key for events with a natural identity, for when Twitch sends the same logical

@@ -5,20 +5,29 @@ namespace EventSubRelay.Events;
 
 /// <summary>
 /// The state some events are derived from, kept in PostgreSQL so that it survives restarts and is shared by
-/// every instance. Each method is one statement, so concurrent instances never read-then-write.
+/// every instance. Each method is one statement, so concurrent instances never read-then-write, and each
+/// remembers which notification changed what, so deriving a notification again (a batch retried after a
+/// database error) produces the same events instead of losing or repeating them.
 /// </summary>
 internal sealed class DerivationState(NpgsqlDataSource dataSource)
 {
-    /// <summary>Stores the channel's new title and category and returns the previous ones (null the first time).</summary>
+    /// <summary>
+    /// Stores the channel's new title and category and returns the previous ones (null the first time). The same
+    /// notification again (a retried batch) gets the same answer, not its own values.
+    /// </summary>
     public async Task<(string? Title, string? CategoryId, string? CategoryName)> ReplaceChannelInfoAsync(
-        string broadcasterUserId, string? title, string? categoryId, string? categoryName, CancellationToken cancellationToken)
+        string messageId, string broadcasterUserId, string? title, string? categoryId, string? categoryName, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            WITH previous AS (SELECT title, category_id, category_name FROM channel_state WHERE broadcaster_user_id = @broadcaster)
-            INSERT INTO channel_state (broadcaster_user_id, title, category_id, category_name) VALUES (@broadcaster, @title, @category_id, @category_name)
-            ON CONFLICT (broadcaster_user_id) DO UPDATE SET title = excluded.title, category_id = excluded.category_id, category_name = excluded.category_name
-            RETURNING (SELECT title FROM previous), (SELECT category_id FROM previous), (SELECT category_name FROM previous)
+            INSERT INTO channel_state (broadcaster_user_id, title, category_id, category_name, update_message_id) VALUES (@broadcaster, @title, @category_id, @category_name, @message)
+            ON CONFLICT (broadcaster_user_id) DO UPDATE SET
+                previous_title = CASE WHEN channel_state.update_message_id = @message THEN channel_state.previous_title ELSE channel_state.title END,
+                previous_category_id = CASE WHEN channel_state.update_message_id = @message THEN channel_state.previous_category_id ELSE channel_state.category_id END,
+                previous_category_name = CASE WHEN channel_state.update_message_id = @message THEN channel_state.previous_category_name ELSE channel_state.category_name END,
+                title = excluded.title, category_id = excluded.category_id, category_name = excluded.category_name, update_message_id = excluded.update_message_id
+            RETURNING previous_title, previous_category_id, previous_category_name
             """);
+        command.Parameters.Add(new NpgsqlParameter<string>("message", messageId));
         command.Parameters.Add(new NpgsqlParameter<string>("broadcaster", broadcasterUserId));
         command.Parameters.Add(new NpgsqlParameter("title", (object?)title ?? DBNull.Value));
         command.Parameters.Add(new NpgsqlParameter("category_id", (object?)categoryId ?? DBNull.Value));
@@ -40,28 +49,39 @@ internal sealed class DerivationState(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>Records that the user spoke in the current stream; true when it is their first message in it.</summary>
-    public async Task<bool> RecordChatterAsync(string broadcasterUserId, string userId, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records that the user spoke in the current stream; true when this notification is their first message in it
+    /// (also when the same notification is derived again after a retried batch).
+    /// </summary>
+    public async Task<bool> RecordChatterAsync(string messageId, string broadcasterUserId, string userId, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            INSERT INTO stream_chatters (broadcaster_user_id, stream_id, user_id)
-            SELECT @broadcaster, COALESCE((SELECT stream_id FROM channel_state WHERE broadcaster_user_id = @broadcaster), ''), @user
-            ON CONFLICT DO NOTHING
+            INSERT INTO stream_chatters (broadcaster_user_id, stream_id, user_id, first_message_id)
+            SELECT @broadcaster, COALESCE((SELECT stream_id FROM channel_state WHERE broadcaster_user_id = @broadcaster), ''), @user, @message
+            ON CONFLICT (broadcaster_user_id, stream_id, user_id) DO UPDATE SET first_message_id = stream_chatters.first_message_id
+            RETURNING first_message_id = @message
             """);
+        command.Parameters.Add(new NpgsqlParameter<string>("message", messageId));
         command.Parameters.Add(new NpgsqlParameter<string>("broadcaster", broadcasterUserId));
         command.Parameters.Add(new NpgsqlParameter<string>("user", userId));
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    /// <summary>Records a hype train's level and returns the highest level seen before (0 for a new train).</summary>
-    public async Task<int> RaiseHypeTrainLevelAsync(string trainId, string broadcasterUserId, int level, CancellationToken cancellationToken)
+    /// <summary>
+    /// Records a hype train's level and returns the highest level seen before this notification (0 for a new train).
+    /// The notification that raised the level gets the same answer when it is derived again.
+    /// </summary>
+    public async Task<int> RaiseHypeTrainLevelAsync(string messageId, string trainId, string broadcasterUserId, int level, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            WITH previous AS (SELECT level FROM hype_trains WHERE id = @id)
-            INSERT INTO hype_trains (id, broadcaster_user_id, level) VALUES (@id, @broadcaster, @level)
-            ON CONFLICT (id) DO UPDATE SET level = GREATEST(hype_trains.level, excluded.level)
-            RETURNING COALESCE((SELECT level FROM previous), 0)
+            INSERT INTO hype_trains (id, broadcaster_user_id, level, raised_by_message_id, previous_level) VALUES (@id, @broadcaster, @level, @message, 0)
+            ON CONFLICT (id) DO UPDATE SET
+                previous_level = CASE WHEN excluded.level > hype_trains.level THEN hype_trains.level ELSE hype_trains.previous_level END,
+                raised_by_message_id = CASE WHEN excluded.level > hype_trains.level THEN excluded.raised_by_message_id ELSE hype_trains.raised_by_message_id END,
+                level = GREATEST(hype_trains.level, excluded.level)
+            RETURNING CASE WHEN raised_by_message_id = @message THEN previous_level ELSE level END
             """);
+        command.Parameters.Add(new NpgsqlParameter<string>("message", messageId));
         command.Parameters.Add(new NpgsqlParameter<string>("id", trainId));
         command.Parameters.Add(new NpgsqlParameter<string>("broadcaster", broadcasterUserId));
         command.Parameters.Add(new NpgsqlParameter<int>("level", level));
@@ -88,16 +108,26 @@ internal sealed class DerivationState(NpgsqlDataSource dataSource)
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>A gifted subscription claims one gift of the oldest open bomb of its tier from the last few minutes, if any.</summary>
-    public async Task<OpenGiftBomb?> ClaimGiftAsync(string broadcasterUserId, int tier, DateTimeOffset at, CancellationToken cancellationToken)
+    /// <summary>
+    /// A gifted subscription claims one gift of the oldest open bomb of its tier from the last few minutes, if any.
+    /// A notification claims at most once: derived again, it gets the bomb it claimed before.
+    /// </summary>
+    public async Task<OpenGiftBomb?> ClaimGiftAsync(string messageId, string broadcasterUserId, int tier, DateTimeOffset at, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand("""
-            UPDATE gift_bombs SET remaining = remaining - 1
-            WHERE id = (SELECT id FROM gift_bombs
-                        WHERE broadcaster_user_id = @broadcaster AND tier = @tier AND remaining > 0 AND created_at > @since
-                        ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
-            RETURNING id, gifter_user_id, gifter_login, gifter_name, is_anonymous, total
+            WITH earlier AS (SELECT bomb_id FROM gift_claims WHERE message_id = @message),
+            claimed AS (
+                UPDATE gift_bombs SET remaining = remaining - 1
+                WHERE NOT EXISTS (SELECT 1 FROM earlier)
+                  AND id = (SELECT id FROM gift_bombs
+                            WHERE broadcaster_user_id = @broadcaster AND tier = @tier AND remaining > 0 AND created_at > @since
+                            ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+                RETURNING id),
+            recorded AS (INSERT INTO gift_claims (message_id, bomb_id) SELECT @message, id FROM claimed)
+            SELECT id, gifter_user_id, gifter_login, gifter_name, is_anonymous, total FROM gift_bombs
+            WHERE id = COALESCE((SELECT bomb_id FROM earlier), (SELECT id FROM claimed))
             """);
+        command.Parameters.Add(new NpgsqlParameter<string>("message", messageId));
         command.Parameters.Add(new NpgsqlParameter<string>("broadcaster", broadcasterUserId));
         command.Parameters.Add(new NpgsqlParameter<int>("tier", tier));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("since", (at - GiftBombWindow).ToUniversalTime()));

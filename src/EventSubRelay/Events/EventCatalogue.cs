@@ -354,8 +354,9 @@ internal static partial class EventCatalogue
         };
     }
 
+    /// <summary>The category as <c>{ id, name }</c>; null when the channel has none (Twitch sends empty strings then).</summary>
     public static JsonObject? Game(string? id, string? name) =>
-        id is null && name is null ? null : new JsonObject { ["id"] = long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null, ["name"] = name };
+        string.IsNullOrEmpty(id) && string.IsNullOrEmpty(name) ? null : new JsonObject { ["id"] = long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null, ["name"] = name };
 
     /// <summary>Hype train progress: <c>goal</c> and <c>progress</c> are the current level's; the train's total goal is what is still needed plus what is in.</summary>
     public static JsonObject HypeTrain(JsonElement e, bool update)
@@ -635,7 +636,7 @@ internal static partial class EventCatalogue
     public static string? Text(JsonElement e, string name) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
-    private static int? Int(JsonElement e, string name) =>
+    public static int? Int(JsonElement e, string name) =>
         e.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt32() : null;
 
     /// <summary>User and channel ids are numbers in the normalized shapes.</summary>

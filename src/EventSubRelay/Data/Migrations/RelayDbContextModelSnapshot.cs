@@ -37,6 +37,18 @@ namespace EventSubRelay.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("category_name");
 
+                    b.Property<string>("PreviousCategoryId")
+                        .HasColumnType("text")
+                        .HasColumnName("previous_category_id");
+
+                    b.Property<string>("PreviousCategoryName")
+                        .HasColumnType("text")
+                        .HasColumnName("previous_category_name");
+
+                    b.Property<string>("PreviousTitle")
+                        .HasColumnType("text")
+                        .HasColumnName("previous_title");
+
                     b.Property<string>("StreamId")
                         .HasColumnType("text")
                         .HasColumnName("stream_id");
@@ -44,6 +56,10 @@ namespace EventSubRelay.Data.Migrations
                     b.Property<string>("Title")
                         .HasColumnType("text")
                         .HasColumnName("title");
+
+                    b.Property<string>("UpdateMessageId")
+                        .HasColumnType("text")
+                        .HasColumnName("update_message_id");
 
                     b.HasKey("BroadcasterUserId");
 
@@ -88,6 +104,24 @@ namespace EventSubRelay.Data.Migrations
                     b.ToTable("eventsub_subscriptions", (string)null);
                 });
 
+            modelBuilder.Entity("EventSubRelay.Data.GiftClaim", b =>
+                {
+                    b.Property<string>("MessageId")
+                        .HasColumnType("text")
+                        .HasColumnName("message_id");
+
+                    b.Property<string>("BombId")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("bomb_id");
+
+                    b.HasKey("MessageId");
+
+                    b.HasIndex("BombId");
+
+                    b.ToTable("gift_claims", (string)null);
+                });
+
             modelBuilder.Entity("EventSubRelay.Data.HypeTrainState", b =>
                 {
                     b.Property<string>("Id")
@@ -102,6 +136,14 @@ namespace EventSubRelay.Data.Migrations
                     b.Property<int>("Level")
                         .HasColumnType("integer")
                         .HasColumnName("level");
+
+                    b.Property<int>("PreviousLevel")
+                        .HasColumnType("integer")
+                        .HasColumnName("previous_level");
+
+                    b.Property<string>("RaisedByMessageId")
+                        .HasColumnType("text")
+                        .HasColumnName("raised_by_message_id");
 
                     b.HasKey("Id");
 
@@ -404,9 +446,22 @@ namespace EventSubRelay.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("user_id");
 
+                    b.Property<string>("FirstMessageId")
+                        .HasColumnType("text")
+                        .HasColumnName("first_message_id");
+
                     b.HasKey("BroadcasterUserId", "StreamId", "UserId");
 
                     b.ToTable("stream_chatters", (string)null);
+                });
+
+            modelBuilder.Entity("EventSubRelay.Data.GiftClaim", b =>
+                {
+                    b.HasOne("EventSubRelay.Data.OpenGiftBomb", null)
+                        .WithMany()
+                        .HasForeignKey("BombId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
                 });
 #pragma warning restore 612, 618
         }
