@@ -60,6 +60,7 @@ try
     app.MapEventSubWebhook();
     app.MapOverlay();
     app.MapOverlayStatus();
+    app.MapTestAlerts();
     app.MapOverlayPage();
     app.MapRelayOperations();
 

@@ -24,6 +24,7 @@ internal static class OverlayExtensions
         }
         builder.Services.AddScoped<OverlayTokens>();
         builder.Services.AddSingleton<OverlayFanOut>();
+        builder.Services.AddSingleton<TestAlerts>();
         builder.Services.AddSingleton<OverlayReplay>();
         builder.Services.AddSingleton<OverlayConnections>();
         builder.Services.AddSingleton<InvalidTokenLimiter>();

@@ -15,7 +15,8 @@ internal static class ProcessingExtensions
         builder.Services.AddSingleton<DerivationState>();
         builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<IEventEnricher, StoredEventEnricher>();
-        builder.Services.AddSingleton<IOverlayEventMapper, CatalogueMapper>();
+        builder.Services.AddSingleton<CatalogueMapper>();
+        builder.Services.AddSingleton<IOverlayEventMapper>(services => services.GetRequiredService<CatalogueMapper>());
 
         // Hosted services stop in reverse order: ingest drains and completes the delivery queue, then delivery drains it.
         builder.Services.AddHostedService<DeliveryWorker>();
