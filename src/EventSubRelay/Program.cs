@@ -1,3 +1,4 @@
+using EventSubRelay.Accounts;
 using EventSubRelay.Commands;
 using EventSubRelay.Data;
 using EventSubRelay.Operations;
@@ -33,6 +34,9 @@ builder.AddOverlay();
 // Twitch: Helix and OAuth clients (optional: without a client id the relay still ingests and serves overlays)
 builder.AddTwitch();
 
+// Accounts: the dashboard, linked channels and their EventSub subscriptions
+builder.AddAccounts();
+
 // Operations: health checks and metrics
 builder.AddRelayOperations();
 builder.Services.AddProblemDetails();
@@ -54,7 +58,9 @@ try
     app.UseExceptionHandler();
     app.UseStatusCodePages();
     app.UseRelayRequestLogging();
-    // No UseAuthentication: only the overlay endpoints authenticate (their policies name the scheme), so webhooks never pay for it.
+    // Only the dashboard runs the authentication middleware (for Twitch's OAuth callback); the overlay endpoints'
+    // policies name their scheme, and webhooks never pay for it.
+    app.UseWhen(context => context.Request.Path.StartsWithSegments("/dashboard"), dashboard => dashboard.UseAuthentication());
     app.UseAuthorization();
 
     app.MapEventSubWebhook();
@@ -63,6 +69,7 @@ try
     app.MapTestAlerts();
     app.MapOverlayPage();
     app.MapRelayOperations();
+    app.MapRazorPages();
 
     await app.RunAsync();
     return 0;

@@ -136,3 +136,35 @@ internal sealed class GiftClaim
     public required string MessageId { get; set; }
     public required string BombId { get; set; }
 }
+
+/// <summary>A streamer's Twitch account linked on the dashboard, with its tokens encrypted by Data Protection.</summary>
+internal sealed class LinkedAccount
+{
+    public required string BroadcasterUserId { get; set; }
+    public required string Login { get; set; }
+    public required string DisplayName { get; set; }
+
+    /// <summary>Twitch's <c>broadcaster_type</c>: <c>affiliate</c>, <c>partner</c> or empty.</summary>
+    public string BroadcasterType { get; set; } = "";
+    public string[] Scopes { get; set; } = [];
+    public required string ProtectedAccessToken { get; set; }
+    public string? ProtectedRefreshToken { get; set; }
+    public DateTimeOffset ExpiresAt { get; set; }
+
+    /// <summary>Why the streamer must link again (a refresh Twitch refused); null while the tokens work.</summary>
+    public string? RelinkReason { get; set; }
+
+    /// <summary>The sub-events the streamer chose (keys of <c>SubscriptionCatalogue</c>).</summary>
+    public string[] ChosenEvents { get; set; } = [];
+    public DateTimeOffset LinkedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
+/// <summary>A wanted subscription the reconciler will not create until the streamer acts, and why.</summary>
+internal sealed class SubscriptionBlock
+{
+    public required string Key { get; set; }
+    public string? BroadcasterUserId { get; set; }
+    public required string Cause { get; set; }
+    public DateTimeOffset At { get; set; }
+}

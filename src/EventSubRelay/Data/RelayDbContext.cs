@@ -1,10 +1,15 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace EventSubRelay.Data;
 
-internal sealed class RelayDbContext(DbContextOptions<RelayDbContext> options) : DbContext(options)
+internal sealed class RelayDbContext(DbContextOptions<RelayDbContext> options) : DbContext(options), IDataProtectionKeyContext
 {
+    /// <summary>The Data Protection key ring, shared by every instance (it encrypts stored Twitch tokens and dashboard cookies).</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
+    public DbSet<LinkedAccount> LinkedAccounts => Set<LinkedAccount>();
+    public DbSet<SubscriptionBlock> SubscriptionBlocks => Set<SubscriptionBlock>();
     public DbSet<StoredNotification> Notifications => Set<StoredNotification>();
     public DbSet<StoredOverlayEvent> OverlayEvents => Set<StoredOverlayEvent>();
     public DbSet<OverlayToken> OverlayTokens => Set<OverlayToken>();
@@ -189,5 +194,46 @@ internal sealed class DerivationStateConfiguration :
         builder.Property(h => h.Level).HasColumnName("level");
         builder.Property(h => h.RaisedByMessageId).HasColumnName("raised_by_message_id");
         builder.Property(h => h.PreviousLevel).HasColumnName("previous_level");
+    }
+}
+
+internal sealed class AccountConfiguration :
+    IEntityTypeConfiguration<LinkedAccount>, IEntityTypeConfiguration<SubscriptionBlock>, IEntityTypeConfiguration<DataProtectionKey>
+{
+    public void Configure(EntityTypeBuilder<LinkedAccount> builder)
+    {
+        builder.ToTable("linked_accounts");
+        builder.HasKey(a => a.BroadcasterUserId);
+        builder.Property(a => a.BroadcasterUserId).HasColumnName("broadcaster_user_id");
+        builder.Property(a => a.Login).HasColumnName("login");
+        builder.Property(a => a.DisplayName).HasColumnName("display_name");
+        builder.Property(a => a.BroadcasterType).HasColumnName("broadcaster_type");
+        builder.Property(a => a.Scopes).HasColumnName("scopes");
+        builder.Property(a => a.ProtectedAccessToken).HasColumnName("protected_access_token");
+        builder.Property(a => a.ProtectedRefreshToken).HasColumnName("protected_refresh_token");
+        builder.Property(a => a.ExpiresAt).HasColumnName("expires_at");
+        builder.Property(a => a.RelinkReason).HasColumnName("relink_reason");
+        builder.Property(a => a.ChosenEvents).HasColumnName("chosen_events");
+        builder.Property(a => a.LinkedAt).HasColumnName("linked_at");
+        builder.Property(a => a.UpdatedAt).HasColumnName("updated_at");
+    }
+
+    public void Configure(EntityTypeBuilder<SubscriptionBlock> builder)
+    {
+        builder.ToTable("subscription_blocks");
+        builder.HasKey(b => b.Key);
+        builder.Property(b => b.Key).HasColumnName("key");
+        builder.Property(b => b.BroadcasterUserId).HasColumnName("broadcaster_user_id");
+        builder.Property(b => b.Cause).HasColumnName("cause");
+        builder.Property(b => b.At).HasColumnName("at");
+        builder.HasIndex(b => b.BroadcasterUserId);
+    }
+
+    public void Configure(EntityTypeBuilder<DataProtectionKey> builder)
+    {
+        builder.ToTable("data_protection_keys");
+        builder.Property(k => k.Id).HasColumnName("id");
+        builder.Property(k => k.FriendlyName).HasColumnName("friendly_name");
+        builder.Property(k => k.Xml).HasColumnName("xml");
     }
 }

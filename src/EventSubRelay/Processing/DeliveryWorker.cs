@@ -15,6 +15,7 @@ internal sealed class DeliveryWorker(
     InstanceLease lease,
     IOverlayEventMapper mapper,
     OverlayFanOut fanOut,
+    Accounts.AuthorizationRevocations revocations,
     RelayMetrics metrics,
     Microsoft.Extensions.Options.IOptions<QueueOptions> options,
     TimeProvider time,
@@ -140,6 +141,7 @@ internal sealed class DeliveryWorker(
         foreach (var notification in batch)
         {
             using var scope = logger.BeginScope(new Dictionary<string, object> { ["MessageId"] = notification.MessageId });
+            revocations.Observe(notification);
             IReadOnlyList<PreparedEvent> mapped;
             try
             {

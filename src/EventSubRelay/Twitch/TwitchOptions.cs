@@ -23,6 +23,9 @@ internal sealed class TwitchOptions
     /// <summary>How long before expiry the app access token is renewed.</summary>
     public TimeSpan RenewBefore { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>How often the subscriptions are reconciled with Twitch even when nothing changed here.</summary>
+    public int ReconcileMinutes { get; set; } = 10;
+
     public bool IsConfigured => ClientId.Length > 0 && ClientSecret.Length > 0;
 
     internal static Uri WithTrailingSlash(string url) => new(url.EndsWith('/') ? url : url + "/");

@@ -150,6 +150,67 @@ namespace EventSubRelay.Data.Migrations
                     b.ToTable("hype_trains", (string)null);
                 });
 
+            modelBuilder.Entity("EventSubRelay.Data.LinkedAccount", b =>
+                {
+                    b.Property<string>("BroadcasterUserId")
+                        .HasColumnType("text")
+                        .HasColumnName("broadcaster_user_id");
+
+                    b.Property<string>("BroadcasterType")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("broadcaster_type");
+
+                    b.PrimitiveCollection<string[]>("ChosenEvents")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("chosen_events");
+
+                    b.Property<string>("DisplayName")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("display_name");
+
+                    b.Property<DateTimeOffset>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<DateTimeOffset>("LinkedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("linked_at");
+
+                    b.Property<string>("Login")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("login");
+
+                    b.Property<string>("ProtectedAccessToken")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("protected_access_token");
+
+                    b.Property<string>("ProtectedRefreshToken")
+                        .HasColumnType("text")
+                        .HasColumnName("protected_refresh_token");
+
+                    b.Property<string>("RelinkReason")
+                        .HasColumnType("text")
+                        .HasColumnName("relink_reason");
+
+                    b.PrimitiveCollection<string[]>("Scopes")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("scopes");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("BroadcasterUserId");
+
+                    b.ToTable("linked_accounts", (string)null);
+                });
+
             modelBuilder.Entity("EventSubRelay.Data.OpenGiftBomb", b =>
                 {
                     b.Property<string>("Id")
@@ -453,6 +514,54 @@ namespace EventSubRelay.Data.Migrations
                     b.HasKey("BroadcasterUserId", "StreamId", "UserId");
 
                     b.ToTable("stream_chatters", (string)null);
+                });
+
+            modelBuilder.Entity("EventSubRelay.Data.SubscriptionBlock", b =>
+                {
+                    b.Property<string>("Key")
+                        .HasColumnType("text")
+                        .HasColumnName("key");
+
+                    b.Property<DateTimeOffset>("At")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("at");
+
+                    b.Property<string>("BroadcasterUserId")
+                        .HasColumnType("text")
+                        .HasColumnName("broadcaster_user_id");
+
+                    b.Property<string>("Cause")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("cause");
+
+                    b.HasKey("Key");
+
+                    b.HasIndex("BroadcasterUserId");
+
+                    b.ToTable("subscription_blocks", (string)null);
+                });
+
+            modelBuilder.Entity("Microsoft.AspNetCore.DataProtection.EntityFrameworkCore.DataProtectionKey", b =>
+                {
+                    b.Property<int>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("integer")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<int>("Id"));
+
+                    b.Property<string>("FriendlyName")
+                        .HasColumnType("text")
+                        .HasColumnName("friendly_name");
+
+                    b.Property<string>("Xml")
+                        .HasColumnType("text")
+                        .HasColumnName("xml");
+
+                    b.HasKey("Id");
+
+                    b.ToTable("data_protection_keys", (string)null);
                 });
 
             modelBuilder.Entity("EventSubRelay.Data.GiftClaim", b =>

@@ -90,6 +90,10 @@
       seen.delete(seenOrder.shift());
     }
     lastReceivedSeq = Math.max(lastReceivedSeq, envelope.seq);
+    // A recipient's gifted sub is part of a gift already shown (GiftBomb, or the gifter's GiftSub).
+    if (envelope.event.type === "GiftSub" && envelope.data.fromSubBomb) {
+      return;
+    }
     queue.push(envelope);
     showNext();
   }
@@ -136,7 +140,7 @@
       StreamUpdate: () => `Now: ${d.status ?? ""}${d.game?.name ? ` (${d.game.name})` : ""}`,
       Sub: () => `${name} subscribed (${tier(d.subTier)})!`,
       ReSub: () => `${name} resubscribed for ${d.cumulativeMonths ?? 0} months!`,
-      GiftSub: () => `${d.isAnonymous ? "An anonymous gifter" : name} gifted a sub to ${d.recipientDisplayName ?? d.recipientUsername ?? "someone"}!`,
+      GiftSub: () => `${d.isAnonymous ? "An anonymous gifter" : name} gifted a sub${d.recipientDisplayName ?? d.recipientUsername ? ` to ${d.recipientDisplayName ?? d.recipientUsername}` : ""}!`,
       GiftBomb: () => `${d.isAnonymous ? "An anonymous gifter" : name} gifted ${d.gifts ?? 0} subs!`,
       HypeTrainStart: () => `A hype train has started! Level ${d.level ?? 1}`,
       HypeTrainUpdate: () => `Hype train: ${Math.round((d.percent ?? 0) * 100)}% of level ${d.level ?? 1}`,

@@ -1,0 +1,97 @@
+using System.Security.Claims;
+using System.Text.Json;
+using EventSubRelay.Data;
+using EventSubRelay.Twitch;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authentication.OAuth;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.Options;
+
+namespace EventSubRelay.Accounts;
+
+/// <summary>The dashboard's sign-in: a cookie, issued after Twitch's OAuth authorization code flow.</summary>
+internal static class DashboardAuthentication
+{
+    public const string CookieScheme = "Dashboard";
+    public const string TwitchScheme = "Twitch";
+
+    /// <summary>Set on a challenge to make Twitch ask again even when the app is already authorized (re-link).</summary>
+    public const string ForceVerify = "force_verify";
+
+    public static string? BroadcasterUserId(ClaimsPrincipal? user) => user?.FindFirst(ClaimTypes.NameIdentifier)?.Value;
+}
+
+internal static class AccountsExtensions
+{
+    public static void AddAccounts(this IHostApplicationBuilder builder)
+    {
+        // One key ring for every instance: stored tokens and cookies written by one are readable by all.
+        builder.Services.AddDataProtection().SetApplicationName("EventSubRelay").PersistKeysToDbContext<RelayDbContext>();
+
+        builder.Services.AddScoped<LinkedAccounts>();
+        builder.Services.AddScoped<AccountUnlinker>();
+        builder.Services.AddSingleton<SubscriptionSync>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<SubscriptionSync>());
+        builder.Services.AddSingleton<TokenRefresher>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<TokenRefresher>());
+        builder.Services.AddSingleton<AuthorizationRevocations>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<AuthorizationRevocations>());
+        builder.Services.AddRazorPages();
+
+        // Development and tests run on plain http; everywhere else the cookies are Secure (terminate TLS in front of the relay).
+        var secure = builder.Environment.IsDevelopment() || builder.Environment.IsEnvironment("Testing") ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+        builder.Services.AddAuthentication()
+            .AddCookie(DashboardAuthentication.CookieScheme, options =>
+            {
+                options.Cookie.Name = "eventsubrelay.dashboard";
+                options.Cookie.HttpOnly = true;
+                options.Cookie.SecurePolicy = secure;
+                options.Cookie.SameSite = SameSiteMode.Lax;
+                options.ExpireTimeSpan = TimeSpan.FromDays(7);
+                options.LoginPath = "/dashboard";
+            })
+            .AddOAuth(DashboardAuthentication.TwitchScheme, options =>
+            {
+                options.SignInScheme = DashboardAuthentication.CookieScheme;
+                options.CallbackPath = "/dashboard/signin-twitch";
+                options.UsePkce = false;
+                options.CorrelationCookie.SameSite = SameSiteMode.Lax;
+                options.CorrelationCookie.SecurePolicy = secure;
+                options.Events.OnRedirectToAuthorizationEndpoint = context =>
+                {
+                    var uri = context.Properties.Items.TryGetValue(DashboardAuthentication.ForceVerify, out var force) && force == "true"
+                        ? QueryHelpers.AddQueryString(context.RedirectUri, "force_verify", "true")
+                        : context.RedirectUri;
+                    context.Response.Redirect(uri);
+                    return Task.CompletedTask;
+                };
+                options.Events.OnCreatingTicket = LinkAsync;
+            });
+        builder.Services.AddOptions<OAuthOptions>(DashboardAuthentication.TwitchScheme).Configure<IOptions<TwitchOptions>>((options, twitch) =>
+        {
+            var settings = twitch.Value;
+            // Without a client id the dashboard says "not configured" and never challenges; the handler still needs values to start.
+            options.ClientId = settings.IsConfigured ? settings.ClientId : "not-configured";
+            options.ClientSecret = settings.IsConfigured ? settings.ClientSecret : "not-configured";
+            options.AuthorizationEndpoint = settings.AuthBaseUrl.TrimEnd('/') + "/oauth2/authorize";
+            options.TokenEndpoint = settings.AuthBaseUrl.TrimEnd('/') + "/oauth2/token";
+        });
+    }
+
+    /// <summary>Twitch answered the authorization: store the link (tokens encrypted) and sign the streamer in as that channel.</summary>
+    private static async Task LinkAsync(OAuthCreatingTicketContext context)
+    {
+        var services = context.HttpContext.RequestServices;
+        var user = await services.GetRequiredService<HelixClient>().GetUserAsync(context.AccessToken!, context.HttpContext.RequestAborted);
+        var scopes = context.TokenResponse.Response?.RootElement.TryGetProperty("scope", out var scope) == true && scope.ValueKind == JsonValueKind.Array
+            ? [.. scope.EnumerateArray().Select(s => s.GetString() ?? "")]
+            : Array.Empty<string>();
+        var tokens = new TwitchTokens(context.AccessToken!, context.RefreshToken, (int)(context.ExpiresIn?.TotalSeconds ?? 0), scopes, context.TokenType);
+        await services.GetRequiredService<LinkedAccounts>().LinkAsync(user, tokens, context.HttpContext.RequestAborted);
+        services.GetRequiredService<SubscriptionSync>().Request();
+        context.Identity!.AddClaim(new Claim(ClaimTypes.NameIdentifier, user.Id));
+        context.Identity.AddClaim(new Claim(ClaimTypes.Name, user.DisplayName));
+    }
+}

@@ -1,0 +1,139 @@
+using System.Threading.Channels;
+using EventSubRelay.Data;
+using EventSubRelay.Twitch;
+using EventSubRelay.Webhooks;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace EventSubRelay.Accounts;
+
+/// <summary>
+/// Keeps Twitch's EventSub subscriptions in line with what linked streamers chose: at start-up, every
+/// <c>Twitch:ReconcileMinutes</c>, and soon after a link, toggle change or unlink. One instance at a time runs it
+/// (a PostgreSQL advisory lock); the outcome (blocked causes, statuses) is stored for the dashboard.
+/// </summary>
+internal sealed class SubscriptionSync(
+    IServiceScopeFactory scopes,
+    NpgsqlDataSource dataSource,
+    IOptions<TwitchOptions> twitch,
+    IOptions<EventSubOptions> eventSub,
+    TimeProvider time,
+    ILogger<SubscriptionSync> logger) : BackgroundService
+{
+    private const long LockKey = 0x4553_5253_594E_43; // "ESRSYNC"
+    private readonly Channel<bool> _requests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+
+    /// <summary>Asks for a reconciliation soon (after a link, toggle change or unlink).</summary>
+    public void Request() => _requests.Writer.TryWrite(true);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var interval = TimeSpan.FromMinutes(Math.Max(1, twitch.Value.ReconcileMinutes));
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await SyncAsync(stoppingToken);
+            }
+            catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(exception, "Reconciling EventSub subscriptions failed; trying again within {Interval}", interval);
+            }
+
+            using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            wait.CancelAfter(interval);
+            try
+            {
+                await _requests.Reader.ReadAsync(wait.Token);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+                // The interval passed: reconcile anyway, to repair what changed on Twitch's side.
+            }
+        }
+    }
+
+    /// <summary>Runs one reconciliation; null when Twitch is not configured, there is no public callback, or another instance is running one.</summary>
+    public async Task<ReconcileResult?> SyncAsync(CancellationToken cancellationToken)
+    {
+        var options = twitch.Value;
+        if (!options.IsConfigured || options.PublicCallbackUrl is not { Length: > 0 } callback || eventSub.Value.Secret is not { Length: > 0 } secret)
+        {
+            return null;
+        }
+
+        await using var lockConnection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var tryLock = new NpgsqlCommand($"SELECT pg_try_advisory_lock({LockKey})", lockConnection))
+        {
+            if (!(bool)(await tryLock.ExecuteScalarAsync(cancellationToken))!)
+            {
+                return null;
+            }
+        }
+
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<RelayDbContext>();
+            var accounts = await db.LinkedAccounts.AsNoTracking().ToListAsync(cancellationToken);
+            var owners = new Dictionary<string, string>();
+            var desired = new List<CreateEventSubSubscription> { SubscriptionCatalogue.AuthorizationRevoke(options.ClientId, callback, secret) };
+            foreach (var account in accounts)
+            {
+                foreach (var subscription in SubscriptionCatalogue.Desired(account.BroadcasterUserId, LinkedAccounts.Events(account), callback, secret))
+                {
+                    desired.Add(subscription);
+                    owners[SubscriptionReconciler.Key(subscription.Type, subscription.Version, subscription.Condition)] = account.BroadcasterUserId;
+                }
+            }
+
+            var blocked = await db.SubscriptionBlocks.AsNoTracking().ToDictionaryAsync(b => b.Key, b => b.Cause, cancellationToken);
+            var result = await scope.ServiceProvider.GetRequiredService<SubscriptionReconciler>().ReconcileAsync(desired, callback, blocked, cancellationToken);
+
+            // Causes that need the streamer are kept (and shown); those no longer wanted are forgotten.
+            await db.SubscriptionBlocks.ExecuteDeleteAsync(cancellationToken);
+            db.SubscriptionBlocks.AddRange(result.Blocked.Where(b => owners.ContainsKey(b.Key) || b.Key.StartsWith("user.authorization.revoke@", StringComparison.Ordinal))
+                .Select(b => new SubscriptionBlock { Key = b.Key, BroadcasterUserId = owners.GetValueOrDefault(b.Key), Cause = b.Value, At = time.GetUtcNow() }));
+            await db.SaveChangesAsync(cancellationToken);
+            await RecordStatusesAsync(scope.ServiceProvider.GetRequiredService<HelixClient>(), callback, cancellationToken);
+
+            logger.LogInformation("Reconciled EventSub subscriptions: {Created} created, {Deleted} deleted, {Blocked} blocked, cost {TotalCost}/{MaxTotalCost}{Limit}",
+                result.Created.Count, result.Deleted.Count, result.Blocked.Count, result.TotalCost, result.MaxTotalCost, result.LimitReached ? " (limit reached)" : "");
+            return result;
+        }
+        finally
+        {
+            await using var unlock = new NpgsqlCommand($"SELECT pg_advisory_unlock({LockKey})", lockConnection);
+            await unlock.ExecuteScalarAsync(CancellationToken.None);
+        }
+    }
+
+    /// <summary>Stores each subscription's status as Twitch reports it, for the dashboard; revocations update it as they arrive.</summary>
+    private async Task RecordStatusesAsync(HelixClient helix, string callback, CancellationToken cancellationToken)
+    {
+        var list = await helix.ListEventSubSubscriptionsAsync(cancellationToken);
+        var now = time.GetUtcNow();
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM eventsub_subscriptions WHERE revoked_at IS NULL"));
+        foreach (var subscription in list.Subscriptions.Where(s => s.Transport.Callback == callback))
+        {
+            var broadcaster = subscription.Condition.TryGetValue("broadcaster_user_id", out var b) ? b.GetString()
+                : subscription.Condition.TryGetValue("to_broadcaster_user_id", out var t) ? t.GetString() : null;
+            var command = new NpgsqlBatchCommand("""
+                INSERT INTO eventsub_subscriptions (id, type, version, status, broadcaster_user_id, updated_at)
+                VALUES (@id, @type, @version, @status, @broadcaster, @now)
+                ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at
+                """);
+            command.Parameters.Add(new NpgsqlParameter<string>("id", subscription.Id));
+            command.Parameters.Add(new NpgsqlParameter<string>("type", subscription.Type));
+            command.Parameters.Add(new NpgsqlParameter<string>("version", subscription.Version));
+            command.Parameters.Add(new NpgsqlParameter<string>("status", subscription.Status));
+            command.Parameters.Add(new NpgsqlParameter("broadcaster", (object?)broadcaster ?? DBNull.Value));
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now.ToUniversalTime()));
+            batch.BatchCommands.Add(command);
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken);
+    }
+}
