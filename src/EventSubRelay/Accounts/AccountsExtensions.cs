@@ -89,8 +89,26 @@ internal static class AccountsExtensions
             ? [.. scope.EnumerateArray().Select(s => s.GetString() ?? "")]
             : Array.Empty<string>();
         var tokens = new TwitchTokens(context.AccessToken!, context.RefreshToken, (int)(context.ExpiresIn?.TotalSeconds ?? 0), scopes, context.TokenType);
-        await services.GetRequiredService<LinkedAccounts>().LinkAsync(user, tokens, context.HttpContext.RequestAborted);
+        var accounts = services.GetRequiredService<LinkedAccounts>();
+        var previous = await accounts.FindAsync(user.Id, context.HttpContext.RequestAborted) is { } existing ? accounts.AccessToken(existing) : null;
+        await accounts.LinkAsync(user, tokens, context.HttpContext.RequestAborted);
         services.GetRequiredService<SubscriptionSync>().Request();
+        services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(AccountsExtensions)).LogInformation(
+            "Linked {BroadcasterUserId} ({BroadcasterType}) with scopes {Scopes}", user.Id, user.BroadcasterType, string.Join(' ', scopes));
+
+        // A re-link replaces the token: the old one is revoked, so only one stays valid.
+        if (previous is not null && previous != tokens.AccessToken)
+        {
+            try
+            {
+                await services.GetRequiredService<TwitchAuthClient>().RevokeAsync(previous, context.HttpContext.RequestAborted);
+            }
+            catch (TwitchApiException)
+            {
+                // Already expired or revoked.
+            }
+        }
+
         context.Identity!.AddClaim(new Claim(ClaimTypes.NameIdentifier, user.Id));
         context.Identity.AddClaim(new Claim(ClaimTypes.Name, user.DisplayName));
     }

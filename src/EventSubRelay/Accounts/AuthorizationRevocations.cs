@@ -14,6 +14,9 @@ internal sealed class AuthorizationRevocations(IServiceScopeFactory scopes, ILog
 
     private readonly Channel<string> _users = Channel.CreateUnbounded<string>();
 
+    /// <summary>Raised after a revocation was handled, with the user id and whether an account was unlinked.</summary>
+    public event Action<string, bool>? Handled;
+
     /// <summary>Takes note of a revocation notification; other notifications are ignored.</summary>
     public void Observe(CommittedNotification notification)
     {
@@ -38,6 +41,7 @@ internal sealed class AuthorizationRevocations(IServiceScopeFactory scopes, ILog
                 await using var scope = scopes.CreateAsyncScope();
                 var unlinked = await scope.ServiceProvider.GetRequiredService<AccountUnlinker>().UnlinkAsync(userId, deleteHistory: false, revokeWithTwitch: false, stoppingToken);
                 logger.LogInformation("Twitch reported that {UserId} revoked the app's authorization; {Outcome}", userId, unlinked ? "the account was unlinked" : "no account was linked");
+                Handled?.Invoke(userId, unlinked);
             }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {

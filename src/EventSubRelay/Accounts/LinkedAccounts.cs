@@ -47,10 +47,9 @@ internal sealed class LinkedAccounts(RelayDbContext db, IDataProtectionProvider 
         account.BroadcasterType = user.BroadcasterType;
         account.RelinkReason = null;
         SetTokens(account, tokens);
+        // Whatever was blocked on the streamer (a missing scope, a revoked authorization) is tried again: blocks observed
+        // before UpdatedAt no longer count (see SubscriptionSync).
         await db.SaveChangesAsync(cancellationToken);
-
-        // Whatever was blocked on the streamer (a revoked authorization) may work again now.
-        await db.SubscriptionBlocks.Where(b => b.BroadcasterUserId == user.Id).ExecuteDeleteAsync(cancellationToken);
         return account;
     }
 

@@ -11,7 +11,7 @@ namespace EventSubRelay.Accounts;
 /// <summary>
 /// Keeps Twitch's EventSub subscriptions in line with what linked streamers chose: at start-up, every
 /// <c>Twitch:ReconcileMinutes</c>, and soon after a link, toggle change or unlink. One instance at a time runs it
-/// (a PostgreSQL advisory lock); the outcome (blocked causes, statuses) is stored for the dashboard.
+/// (a PostgreSQL advisory lock: the others wait their turn); the outcome (blocked causes, statuses) is stored for the dashboard.
 /// </summary>
 internal sealed class SubscriptionSync(
     IServiceScopeFactory scopes,
@@ -54,7 +54,7 @@ internal sealed class SubscriptionSync(
         }
     }
 
-    /// <summary>Runs one reconciliation; null when Twitch is not configured, there is no public callback, or another instance is running one.</summary>
+    /// <summary>Runs one reconciliation (after any other instance's run); null when Twitch is not configured or there is no public callback.</summary>
     public async Task<ReconcileResult?> SyncAsync(CancellationToken cancellationToken)
     {
         var options = twitch.Value;
@@ -64,18 +64,16 @@ internal sealed class SubscriptionSync(
         }
 
         await using var lockConnection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using (var tryLock = new NpgsqlCommand($"SELECT pg_try_advisory_lock({LockKey})", lockConnection))
+        await using (var takeLock = new NpgsqlCommand($"SELECT pg_advisory_lock({LockKey})", lockConnection))
         {
-            if (!(bool)(await tryLock.ExecuteScalarAsync(cancellationToken))!)
-            {
-                return null;
-            }
+            await takeLock.ExecuteNonQueryAsync(cancellationToken);
         }
 
         try
         {
             await using var scope = scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<RelayDbContext>();
+            var started = time.GetUtcNow();
             var accounts = await db.LinkedAccounts.AsNoTracking().ToListAsync(cancellationToken);
             var owners = new Dictionary<string, string>();
             var desired = new List<CreateEventSubSubscription> { SubscriptionCatalogue.AuthorizationRevoke(options.ClientId, callback, secret) };
@@ -88,13 +86,19 @@ internal sealed class SubscriptionSync(
                 }
             }
 
-            var blocked = await db.SubscriptionBlocks.AsNoTracking().ToDictionaryAsync(b => b.Key, b => b.Cause, cancellationToken);
+            // A block stands until the streamer acts: one observed before the account's last re-link or change is tried again.
+            var changedAt = accounts.ToDictionary(a => a.BroadcasterUserId, a => a.UpdatedAt);
+            var blocked = (await db.SubscriptionBlocks.AsNoTracking().ToListAsync(cancellationToken))
+                .Where(b => b.BroadcasterUserId is null || changedAt.TryGetValue(b.BroadcasterUserId, out var at) && at <= b.At)
+                .ToDictionary(b => b.Key, b => b.Cause);
             var result = await scope.ServiceProvider.GetRequiredService<SubscriptionReconciler>().ReconcileAsync(desired, callback, blocked, cancellationToken);
 
-            // Causes that need the streamer are kept (and shown); those no longer wanted are forgotten.
+            // Causes that need the streamer are kept (and shown), dated by when this run read the accounts: an account
+            // re-linked or changed since then has its blocked subscriptions tried again. Those no longer wanted are forgotten.
             await db.SubscriptionBlocks.ExecuteDeleteAsync(cancellationToken);
-            db.SubscriptionBlocks.AddRange(result.Blocked.Where(b => owners.ContainsKey(b.Key) || b.Key.StartsWith("user.authorization.revoke@", StringComparison.Ordinal))
-                .Select(b => new SubscriptionBlock { Key = b.Key, BroadcasterUserId = owners.GetValueOrDefault(b.Key), Cause = b.Value, At = time.GetUtcNow() }));
+            db.SubscriptionBlocks.AddRange(result.Blocked
+                .Where(b => owners.ContainsKey(b.Key) || b.Key.StartsWith("user.authorization.revoke@", StringComparison.Ordinal))
+                .Select(b => new SubscriptionBlock { Key = b.Key, BroadcasterUserId = owners.GetValueOrDefault(b.Key), Cause = b.Value, At = started }));
             await db.SaveChangesAsync(cancellationToken);
             await RecordStatusesAsync(scope.ServiceProvider.GetRequiredService<HelixClient>(), callback, cancellationToken);
 

@@ -123,6 +123,9 @@ public sealed class FakeTwitchServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The user's access tokens that still work.</summary>
+    public IReadOnlyList<string> ActiveTokensOf(string userId) => [.. _tokens.Values.Where(t => t.UserId == userId && t.ExpiresAt > DateTimeOffset.UtcNow).Select(t => t.AccessToken)];
+
     /// <summary>Deletes a subscription behind the relay's back.</summary>
     public bool DeleteSubscription(string id) => _subscriptions.TryRemove(id, out _);
 

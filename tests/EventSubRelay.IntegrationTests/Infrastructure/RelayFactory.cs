@@ -18,7 +18,7 @@ public sealed class RelayFactory : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
 
-    private RelayFactory(string connectionString, IDictionary<string, string?>? settings, Action<IServiceCollection>? services)
+    private RelayFactory(string connectionString, IDictionary<string, string?>? settings, Action<IServiceCollection>? services, int port)
     {
         _services = services;
         _settings = new Dictionary<string, string?>
@@ -33,7 +33,7 @@ public sealed class RelayFactory : WebApplicationFactory<Program>
         }
 
         ConnectionString = connectionString;
-        this.UseKestrel(0);
+        this.UseKestrel(port);
     }
 
     public string ConnectionString { get; }
@@ -48,7 +48,8 @@ public sealed class RelayFactory : WebApplicationFactory<Program>
         IDictionary<string, string?>? settings = null,
         PostgresServer? server = null,
         string? connectionString = null,
-        Action<IServiceCollection>? services = null)
+        Action<IServiceCollection>? services = null,
+        int port = 0)
     {
         if (connectionString is null)
         {
@@ -56,7 +57,7 @@ public sealed class RelayFactory : WebApplicationFactory<Program>
             connectionString = await server.CreateDatabaseAsync();
         }
 
-        var factory = new RelayFactory(connectionString, settings, services);
+        var factory = new RelayFactory(connectionString, settings, services, port);
         factory.StartServer();
         return factory;
     }
@@ -74,6 +75,14 @@ public sealed class RelayFactory : WebApplicationFactory<Program>
             services.AddSingleton<ILogEventSink>(Logs);
             _services?.Invoke(services);
         });
+    }
+
+    /// <summary>A free loopback port, for a relay that must know its own URL before it starts (Twitch's callback).</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public HttpClient CreateRelayClient() => new() { BaseAddress = BaseAddress };

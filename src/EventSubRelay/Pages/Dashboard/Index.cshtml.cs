@@ -163,7 +163,7 @@ internal sealed class IndexModel(
         MissingScopes = Accounts.LinkedAccounts.MissingScopes(account);
         Tokens = await db.OverlayTokens.AsNoTracking().Where(t => t.BroadcasterUserId == broadcaster && t.RevokedAt == null).OrderBy(t => t.CreatedAt).ToListAsync(cancellationToken);
         Subscriptions = await db.Subscriptions.AsNoTracking().Where(s => s.BroadcasterUserId == broadcaster).OrderBy(s => s.Type).ToListAsync(cancellationToken);
-        Blocks = await db.SubscriptionBlocks.AsNoTracking().Where(b => b.BroadcasterUserId == broadcaster).OrderBy(b => b.Key).ToListAsync(cancellationToken);
+        Blocks = await db.SubscriptionBlocks.AsNoTracking().Where(b => b.BroadcasterUserId == broadcaster && b.At >= account.UpdatedAt).OrderBy(b => b.Key).ToListAsync(cancellationToken);
         var fresh = DateTimeOffset.UtcNow - OverlayConnectionDirectory.Expiry;
         Connections = await db.OverlayConnections.AsNoTracking().Where(c => c.BroadcasterUserId == broadcaster && c.SeenAt >= fresh).OrderBy(c => c.ConnectedAt).ToListAsync(cancellationToken);
         var events = db.OverlayEvents.AsNoTracking().Where(e => e.BroadcasterUserId == broadcaster);

@@ -1,0 +1,191 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using EventSubRelay.Accounts;
+using EventSubRelay.IntegrationTests.FakeTwitch;
+using EventSubRelay.IntegrationTests.Infrastructure;
+using Microsoft.AspNetCore.SignalR.Client;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EventSubRelay.IntegrationTests;
+
+/// <summary>
+/// The dashboard end to end against the strict fake Twitch: log in with OAuth, link, choose events, the relay
+/// creates and verifies the subscriptions through its real /eventsub, a notification reaches an overlay, unlink
+/// removes everything; token refresh and its failure; Twitch-side revocation.
+/// </summary>
+public sealed partial class AccountTests : IAsyncLifetime
+{
+    private FakeTwitchServer _twitch = null!;
+    private RelayFactory _relay = null!;
+    private FakeUser _user = null!;
+
+    public async Task InitializeAsync()
+    {
+        _twitch = await FakeTwitchServer.StartAsync();
+        _user = _twitch.AddUser("affiliate");
+        var port = RelayFactory.FreePort();
+        _relay = await RelayFactory.StartAsync(_twitch.RelaySettings(new Uri($"http://127.0.0.1:{port}")), port: port);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _relay.DisposeAsync();
+        await _twitch.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task Login_link_choose_events_subscribe_notify_and_unlink()
+    {
+        using var dashboard = new DashboardClient(_relay.BaseAddress);
+        (await dashboard.GetAsync()).Should().Contain("Log in with Twitch");
+
+        var linked = await dashboard.PostAsync("Login");
+
+        linked.Should().Contain(_user.DisplayName);
+        _twitch.LastAuthorizeQuery.Should().Contain("moderator%3Aread%3Afollowers").And.NotContain("force_verify", "a first link does not force the consent screen");
+        _twitch.LastAuthorizeQuery.Should().NotContain("bits%3Aread", "only the scopes of the chosen events are asked for");
+        var token = _twitch.ActiveTokensOf(_user.Id).Should().ContainSingle().Subject;
+        var stored = await Database.ScalarAsync<string>(_relay.ConnectionString, "SELECT protected_access_token FROM linked_accounts WHERE broadcaster_user_id = @id", ("id", _user.Id));
+        stored.Should().NotContain(token, "tokens are encrypted at rest");
+        (await Database.CountAsync(_relay.ConnectionString, "SELECT count(*) FROM data_protection_keys")).Should().BeGreaterThan(0, "the key ring lives in PostgreSQL");
+
+        // Choosing cheers (affiliate-only) needs bits:read, which the first link did not grant: the page says to re-link.
+        var chosen = await dashboard.PostAsync("Events", ("events", "follow"), ("events", "raid"), ("events", "cheer"));
+        chosen.Should().Contain("id=\"missing-scopes\"").And.Contain("bits:read");
+        var withoutScope = await _relay.Services.GetRequiredService<SubscriptionSync>().SyncAsync(CancellationToken.None);
+        withoutScope!.Blocked.Values.Should().Equal(["subscription missing proper authorization"], "Twitch refuses the cheer subscription until the streamer grants bits:read");
+        (await dashboard.GetAsync()).Should().Contain("blocked: subscription missing proper authorization");
+        var relinked = await dashboard.PostAsync("Login", ("relink", "true"));
+        relinked.Should().NotContain("id=\"missing-scopes\"");
+        _twitch.LastAuthorizeQuery.Should().Contain("force_verify=true").And.Contain("bits%3Aread");
+
+        await SyncAsync();
+        var subscriptions = _twitch.Subscriptions.ToList();
+        subscriptions.Select(s => (s.Type, s.Version)).Should().BeEquivalentTo([
+            ("channel.follow", "2"), ("channel.raid", "1"), ("channel.cheer", "1"), ("user.authorization.revoke", "1")]);
+        (await Task.WhenAll(subscriptions.Select(s => s.Verified.Task.WaitAsync(TimeSpan.FromSeconds(20))))).Should().OnlyContain(s => s == "enabled");
+        await SyncAsync();
+        (await dashboard.GetAsync()).Should().Contain("channel.follow").And.Contain("enabled");
+
+        var overlayUrl = OverlayUrl().Match(await dashboard.PostAsync("CreateToken", ("name", "alert box")));
+        overlayUrl.Success.Should().BeTrue();
+        await using var overlay = await _relay.ConnectOverlayAsync(Uri.UnescapeDataString(overlayUrl.Groups[1].Value));
+        await overlay.SubscribeAsync("*");
+        var follow = subscriptions.Single(s => s.Type == "channel.follow");
+        using (var response = await _twitch.SendNotificationAsync(follow, FollowEvent()))
+        {
+            response.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        }
+
+        var received = await overlay.NextAsync();
+        received.Event.Type.Should().Be("Follow");
+        received.BroadcasterUserId.Should().Be(_user.Id);
+
+        var closed = new TaskCompletionSource();
+        overlay.Connection.Closed += _ => { closed.TrySetResult(); return Task.CompletedTask; };
+        (await dashboard.PostAsync("Unlink", ("deleteHistory", "true"))).Should().Contain("Log in with Twitch");
+
+        _twitch.Subscriptions.Select(s => s.Type).Should().Equal(["user.authorization.revoke"], "the channel's subscriptions are deleted; the app-wide one stays");
+        _twitch.ActiveTokensOf(_user.Id).Should().BeEmpty("the token is revoked with Twitch");
+        (await Database.CountAsync(_relay.ConnectionString, "SELECT count(*) FROM linked_accounts")).Should().Be(0);
+        (await Database.CountAsync(_relay.ConnectionString, "SELECT count(*) FROM overlay_events WHERE broadcaster_user_id = @id", ("id", _user.Id))).Should().Be(0);
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Forms_without_an_antiforgery_token_are_refused()
+    {
+        using var dashboard = new DashboardClient(_relay.BaseAddress);
+        await dashboard.PostAsync("Login");
+
+        (await dashboard.PostWithoutTokenAsync("Unlink")).Should().Be(HttpStatusCode.BadRequest);
+        (await Database.CountAsync(_relay.ConnectionString, "SELECT count(*) FROM linked_accounts")).Should().Be(1);
+    }
+
+    [Fact]
+    public async Task Tokens_are_refreshed_before_they_expire_and_a_refused_refresh_asks_for_a_relink()
+    {
+        using var dashboard = new DashboardClient(_relay.BaseAddress);
+        await dashboard.PostAsync("Login");
+        var first = _twitch.ActiveTokensOf(_user.Id).Single();
+        await ExpireSoonAsync();
+
+        (await RefreshAsync()).Should().Be(1);
+
+        var second = _twitch.ActiveTokensOf(_user.Id).Should().ContainSingle().Subject;
+        second.Should().NotBe(first);
+        (await RefreshAsync()).Should().Be(0, "the new token is far from expiring");
+
+        _twitch.RevokeUserTokens(_user.Id);
+        await ExpireSoonAsync();
+        (await RefreshAsync()).Should().Be(0);
+
+        (await dashboard.GetAsync()).Should().Contain("id=\"needs-relink\"").And.Contain("Invalid refresh token");
+        (await dashboard.PostAsync("Login", ("relink", "true"))).Should().NotContain("id=\"needs-relink\"");
+    }
+
+    [Fact]
+    public async Task Twitch_reporting_the_authorization_revoked_unlinks_the_account()
+    {
+        using var dashboard = new DashboardClient(_relay.BaseAddress);
+        await dashboard.PostAsync("Login");
+        await SyncAsync();
+        var revoke = _twitch.Subscriptions.Single(s => s.Type == "user.authorization.revoke");
+        (await revoke.Verified.Task.WaitAsync(TimeSpan.FromSeconds(20))).Should().Be("enabled");
+        var handled = new TaskCompletionSource<bool>();
+        _relay.Services.GetRequiredService<AuthorizationRevocations>().Handled += (user, unlinked) =>
+        {
+            if (user == _user.Id)
+            {
+                handled.TrySetResult(unlinked);
+            }
+        };
+
+        using var response = await _twitch.SendNotificationAsync(revoke, new JsonObject
+        {
+            ["client_id"] = FakeTwitchServer.ClientId, ["user_id"] = _user.Id, ["user_login"] = _user.Login, ["user_name"] = _user.DisplayName,
+        });
+
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await handled.Task.WaitAsync(TimeSpan.FromSeconds(10))).Should().BeTrue();
+        (await Database.CountAsync(_relay.ConnectionString, "SELECT count(*) FROM linked_accounts")).Should().Be(0);
+        (await dashboard.GetAsync()).Should().Contain("Log in with Twitch");
+    }
+
+    [Fact]
+    public async Task Without_twitch_settings_the_dashboard_says_so_and_overlays_still_work()
+    {
+        await using var relay = await RelayFactory.StartAsync();
+        using var dashboard = new DashboardClient(relay.BaseAddress);
+
+        (await dashboard.GetAsync()).Should().Contain("id=\"not-configured\"").And.NotContain("Log in with Twitch");
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        await using var overlay = await relay.ConnectOverlayAsync(await relay.CreateOverlayTokenAsync(broadcaster));
+        await overlay.SubscribeAsync("Follow");
+        var sent = await relay.SendNotificationAsync(broadcaster);
+        (await overlay.NextAsync()).Id.Should().Be(sent);
+    }
+
+    private async Task SyncAsync()
+    {
+        var result = await _relay.Services.GetRequiredService<SubscriptionSync>().SyncAsync(CancellationToken.None);
+        result.Should().NotBeNull();
+        result!.Blocked.Should().BeEmpty();
+    }
+
+    private Task<int> RefreshAsync() => _relay.Services.GetRequiredService<TokenRefresher>().RefreshDueAsync(CancellationToken.None);
+
+    private Task ExpireSoonAsync() =>
+        Database.ExecuteAsync(_relay.ConnectionString, "UPDATE linked_accounts SET expires_at = now() + interval '1 minute'");
+
+    private JsonObject FollowEvent() => new()
+    {
+        ["user_id"] = "67890", ["user_login"] = "new_follower", ["user_name"] = "New_Follower",
+        ["broadcaster_user_id"] = _user.Id, ["broadcaster_user_login"] = _user.Login, ["broadcaster_user_name"] = _user.DisplayName,
+        ["followed_at"] = "2026-11-30T18:30:00.000000000Z",
+    };
+
+    [GeneratedRegex("<code id=\"new-overlay-url\">[^<]*#token=([^<]+)</code>")]
+    private static partial Regex OverlayUrl();
+}
