@@ -11,7 +11,9 @@ public sealed class SubscriptionCatalogueTests
     public void Every_scope_requested_is_a_read_scope()
     {
         SubscriptionCatalogue.Scopes(SubscriptionCatalogue.ByKey.Values)
-            .Should().OnlyContain(s => s.Contains(":read:", StringComparison.Ordinal) || s == "moderation:read" || s == "bits:read");
+            .Should().OnlyContain(s => s.Contains(":read:", StringComparison.Ordinal) || s == "moderation:read" || s == "bits:read"
+                // Twitch requires it of the chatting user to read chat over webhooks; it grants no write access to the channel.
+                || s == "user:bot");
     }
 
     [Fact]
@@ -25,12 +27,19 @@ public sealed class SubscriptionCatalogueTests
     }
 
     [Fact]
+    public void Every_event_a_streamer_can_choose_is_mapped_by_the_event_catalogue()
+    {
+        SubscriptionCatalogue.ByKey.Values.Select(e => (e.Type, e.Version)).Should().OnlyContain(t => Events.EventCatalogue.Known.Contains(t));
+    }
+
+    [Fact]
     public void A_regular_channel_gets_no_affiliate_only_events()
     {
         var allowed = SubscriptionCatalogue.Allowed(AllKeys, affiliateOrPartner: false);
 
-        allowed.Select(e => e.Type).Should().BeEquivalentTo(
-            ["channel.follow", "channel.raid", "channel.moderator.add", "channel.moderator.remove", "channel.moderate"]);
+        allowed.Select(e => e.Type).Should().Contain(["channel.follow", "channel.raid", "channel.moderate", "channel.chat.message", "stream.online"])
+            .And.NotContain(["channel.cheer", "channel.poll.begin", "channel.prediction.begin", "channel.channel_points_custom_reward_redemption.add",
+                "channel.subscribe", "channel.goal.begin", "channel.hype_train.begin", "channel.vip.add"]);
     }
 
     [Fact]

@@ -17,6 +17,8 @@ internal static class SubscriptionCatalogue
 {
     private static readonly string[] ModerateScopes = ["moderator:read:moderators", "moderator:read:blocked_terms", "moderator:read:banned_users"];
 
+    private static readonly string[] ChatScopes = ["user:read:chat", "user:bot"];
+
     public static readonly IReadOnlyList<EventGroup> Groups =
     [
         new("follows", "Follows", false, [new("follow", "Follow", "channel.follow", "2", ["moderator:read:followers"], ModeratorCondition: true)]),
@@ -28,6 +30,38 @@ internal static class SubscriptionCatalogue
         ]),
         // Ban, timeout and unban are actions of one channel.moderate subscription; the mapper tells them apart by `action`.
         new("moderation", "Bans, timeouts and unbans", false, [new("moderate", "Banned, timed out, unbanned", "channel.moderate", "2", ModerateScopes, ModeratorCondition: true)]),
+        new("chat", "Chat", false,
+        [
+            // Read with the app's token: Twitch wants user:read:chat and user:bot from the chatting user (the broadcaster).
+            new("chat.message", "Messages (and first words)", "channel.chat.message", "1", ChatScopes),
+            new("chat.clear", "Chat cleared", "channel.chat.clear", "1", ChatScopes),
+            new("chat.message_delete", "Message deleted", "channel.chat.message_delete", "1", ChatScopes),
+        ]),
+        new("whispers", "Whispers", false, [new("whisper", "Whisper", "user.whisper.message", "1", ["user:read:whispers"])]),
+        new("stream", "Stream", false,
+        [
+            new("stream.online", "Online", "stream.online", "1", []),
+            new("stream.offline", "Offline", "stream.offline", "1", []),
+            new("channel.update", "Title / category", "channel.update", "2", []),
+        ]),
+        new("shoutouts", "Shoutouts", false,
+        [
+            new("shoutout.create", "Given", "channel.shoutout.create", "1", ["moderator:read:shoutouts"], ModeratorCondition: true),
+            new("shoutout.receive", "Received", "channel.shoutout.receive", "1", ["moderator:read:shoutouts"], ModeratorCondition: true),
+        ]),
+        new("ads", "Ads", false, [new("ad_break", "Ad break", "channel.ad_break.begin", "1", ["channel:read:ads"])]),
+        new("shield_mode", "Shield mode", false,
+        [
+            new("shield_mode.begin", "Started", "channel.shield_mode.begin", "1", ["moderator:read:shield_mode"], ModeratorCondition: true),
+            new("shield_mode.end", "Ended", "channel.shield_mode.end", "1", ["moderator:read:shield_mode"], ModeratorCondition: true),
+        ]),
+        new("charity", "Charity", false,
+        [
+            new("charity.start", "Started", "channel.charity_campaign.start", "1", ["channel:read:charity"]),
+            new("charity.progress", "Progress", "channel.charity_campaign.progress", "1", ["channel:read:charity"]),
+            new("charity.donate", "Donation", "channel.charity_campaign.donate", "1", ["channel:read:charity"]),
+            new("charity.stop", "Stopped", "channel.charity_campaign.stop", "1", ["channel:read:charity"]),
+        ]),
         new("bits", "Bits / cheers", true, [new("cheer", "Cheer", "channel.cheer", "1", ["bits:read"])]),
         new("polls", "Polls", true,
         [
@@ -43,10 +77,17 @@ internal static class SubscriptionCatalogue
             new("prediction.end", "End", "channel.prediction.end", "1", ["channel:read:predictions"]),
         ]),
         new("rewards", "Rewards / redemptions", true,
-            [new("redemption", "Redemption", "channel.channel_points_custom_reward_redemption.add", "1", ["channel:read:redemptions"])]),
+        [
+            new("redemption", "Redemption", "channel.channel_points_custom_reward_redemption.add", "1", ["channel:read:redemptions"]),
+            new("redemption.update", "Redemption updated", "channel.channel_points_custom_reward_redemption.update", "1", ["channel:read:redemptions"]),
+            new("reward.add", "Reward created", "channel.channel_points_custom_reward.add", "1", ["channel:read:redemptions"]),
+            new("reward.update", "Reward updated", "channel.channel_points_custom_reward.update", "1", ["channel:read:redemptions"]),
+            new("reward.remove", "Reward deleted", "channel.channel_points_custom_reward.remove", "1", ["channel:read:redemptions"]),
+        ]),
         new("subscriptions", "Subscriptions", true,
         [
             new("subscribe", "New", "channel.subscribe", "1", ["channel:read:subscriptions"]),
+            new("subscription.message", "Resub", "channel.subscription.message", "1", ["channel:read:subscriptions"]),
             new("subscription.gift", "Gift", "channel.subscription.gift", "1", ["channel:read:subscriptions"]),
             new("subscription.end", "End", "channel.subscription.end", "1", ["channel:read:subscriptions"]),
         ]),
@@ -100,6 +141,8 @@ internal static class SubscriptionCatalogue
 
     private static Dictionary<string, string> Condition(SubEvent e, string broadcasterId) =>
         e.Type == "channel.raid" ? new() { ["to_broadcaster_user_id"] = broadcasterId }
+        : e.Type.StartsWith("channel.chat.", StringComparison.Ordinal) ? new() { ["broadcaster_user_id"] = broadcasterId, ["user_id"] = broadcasterId }
+        : e.Type == "user.whisper.message" ? new() { ["user_id"] = broadcasterId }
         : e.ModeratorCondition ? new() { ["broadcaster_user_id"] = broadcasterId, ["moderator_user_id"] = broadcasterId }
         : new() { ["broadcaster_user_id"] = broadcasterId };
 }
