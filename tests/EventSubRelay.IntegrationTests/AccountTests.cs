@@ -25,7 +25,10 @@ public sealed partial class AccountTests : IAsyncLifetime
         _twitch = await FakeTwitchServer.StartAsync();
         _user = _twitch.AddUser("affiliate");
         var port = RelayFactory.FreePort();
-        _relay = await RelayFactory.StartAsync(_twitch.RelaySettings(new Uri($"http://127.0.0.1:{port}")), port: port);
+        var settings = _twitch.RelaySettings(new Uri($"http://127.0.0.1:{port}"));
+        // The first Helix call of a cold process (app token, connection) may take longer than the production default.
+        settings["Twitch:EnrichmentTimeoutMilliseconds"] = "5000";
+        _relay = await RelayFactory.StartAsync(settings, port: port);
     }
 
     public async Task DisposeAsync()
@@ -91,6 +94,50 @@ public sealed partial class AccountTests : IAsyncLifetime
         (await Database.CountAsync(_relay.ConnectionString, "SELECT count(*) FROM linked_accounts")).Should().Be(0);
         (await Database.CountAsync(_relay.ConnectionString, "SELECT count(*) FROM overlay_events WHERE broadcaster_user_id = @id", ("id", _user.Id))).Should().Be(0);
         await closed.Task.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Raids_redemptions_and_cheers_are_enriched_from_helix()
+    {
+        using var dashboard = new DashboardClient(_relay.BaseAddress);
+        await dashboard.PostAsync("Login");
+        await dashboard.PostAsync("Events", ("events", "raid"), ("events", "redemption"), ("events", "cheer"));
+        await dashboard.PostAsync("Login", ("relink", "true"));
+        var rewardId = Guid.NewGuid().ToString();
+        _twitch.Rewards[_user.Id] = [new JsonObject
+        {
+            ["broadcaster_id"] = _user.Id, ["id"] = rewardId, ["title"] = "Hydrate", ["prompt"] = "Drink water", ["cost"] = 100,
+            ["background_color"] = "#00E5CB", ["is_enabled"] = true, ["is_paused"] = false, ["is_user_input_required"] = true,
+        }];
+        var raider = _twitch.AddUser("partner");
+        await using var overlay = await _relay.ConnectOverlayAsync(await _relay.CreateOverlayTokenAsync(_user.Id));
+        await overlay.SubscribeAsync("*");
+
+        await _relay.SendNotificationAsync(_user.Id, "channel.raid", "1", new JsonObject
+        {
+            ["from_broadcaster_user_id"] = raider.Id, ["from_broadcaster_user_login"] = raider.Login, ["from_broadcaster_user_name"] = raider.DisplayName,
+            ["to_broadcaster_user_id"] = _user.Id, ["to_broadcaster_user_login"] = _user.Login, ["to_broadcaster_user_name"] = _user.DisplayName, ["viewers"] = 12,
+        });
+        await _relay.SendNotificationAsync(_user.Id, "channel.channel_points_custom_reward_redemption.add", "1", new JsonObject
+        {
+            ["id"] = Guid.NewGuid().ToString(), ["broadcaster_user_id"] = _user.Id, ["broadcaster_user_login"] = _user.Login, ["broadcaster_user_name"] = _user.DisplayName,
+            ["user_id"] = "67890", ["user_login"] = "viewer", ["user_name"] = "Viewer", ["user_input"] = "", ["status"] = "unfulfilled",
+            ["reward"] = new JsonObject { ["id"] = rewardId, ["title"] = "Hydrate", ["cost"] = 100, ["prompt"] = "Drink water" }, ["redeemed_at"] = "2026-11-30T18:00:00Z",
+        });
+        await _relay.SendNotificationAsync(_user.Id, "channel.cheer", "1", new JsonObject
+        {
+            ["is_anonymous"] = false, ["user_id"] = "67890", ["user_login"] = "viewer", ["user_name"] = "Viewer",
+            ["broadcaster_user_id"] = _user.Id, ["broadcaster_user_login"] = _user.Login, ["broadcaster_user_name"] = _user.DisplayName,
+            ["message"] = "Cheer150 well played", ["bits"] = 150,
+        });
+
+        var received = (await overlay.WaitForAsync(3)).Select(e => JsonNode.Parse(e.Data.GetRawText())!).ToList();
+        received[0]["profileImage"]!.GetValue<string>().Should().Be($"https://static-cdn.example/{raider.Id}.png");
+        received[1]["backgroundColor"]!.GetValue<string>().Should().Be("#00E5CB");
+        received[1]["inputRequired"]!.GetValue<bool>().Should().BeTrue();
+        var cheermote = received[2]["message"]!["cheerEmotes"]![0]!;
+        cheermote["color"]!.GetValue<string>().Should().Be("#9c3ee8", "150 bits reach the 100 tier");
+        cheermote["imageUrl"]!.GetValue<string>().Should().EndWith("/dark/animated/100/2.gif");
     }
 
     [Fact]

@@ -11,10 +11,14 @@ namespace EventSubRelay.Events;
 /// new level. Whatever cannot be mapped is still delivered, as <c>Raw</c>. Test alerts (<see cref="MapTestAsync"/>)
 /// are mapped the same way but never read or write that history and carry no deduplication key.
 /// </summary>
-internal sealed class CatalogueMapper(DerivationState state, IEventEnricher enricher, ILogger<CatalogueMapper> logger) : IOverlayEventMapper
+internal sealed class CatalogueMapper(
+    DerivationState state,
+    IEventEnricher enricher,
+    Microsoft.Extensions.Options.IOptions<Twitch.TwitchOptions> options,
+    ILogger<CatalogueMapper> logger) : IOverlayEventMapper
 {
-    /// <summary>How long delivery waits for enrichment before sending without it.</summary>
-    public static readonly TimeSpan EnrichmentTimeout = TimeSpan.FromMilliseconds(250);
+    /// <summary>How long delivery waits for enrichment before sending without it (<c>Twitch:EnrichmentTimeoutMilliseconds</c>).</summary>
+    private TimeSpan EnrichmentTimeout => TimeSpan.FromMilliseconds(options.Value.EnrichmentTimeoutMilliseconds);
 
     public ValueTask<IReadOnlyList<PreparedEvent>> MapAsync(CommittedNotification notification, CancellationToken cancellationToken) =>
         MapAsync(notification, test: false, cancellationToken);
@@ -152,7 +156,32 @@ internal sealed class CatalogueMapper(DerivationState state, IEventEnricher enri
                 mapped.Data["profileImage"] = image;
                 events[0] = Prepare(notification, notification.MessageId, mapped.Type, mapped.Data, test);
                 break;
+
+            case "Cheer" or "ChatMessage" when CheerEmotes(mapped.Data) is { Count: > 0 } cheermotes
+                && await EnrichAsync<string>(async ct => await CheermotesAsync(broadcaster, cheermotes, ct) ? "found" : null, cancellationToken) is not null:
+                events[0] = Prepare(notification, notification.MessageId, mapped.Type, mapped.Data, test);
+                break;
         }
+    }
+
+    private static JsonArray? CheerEmotes(JsonObject data) => data["message"] is JsonObject message ? message["cheerEmotes"] as JsonArray : null;
+
+    /// <summary>Fills each cheermote's colour and image for the tier its bits reach; true when any was found.</summary>
+    private async Task<bool> CheermotesAsync(string broadcaster, JsonArray cheermotes, CancellationToken cancellationToken)
+    {
+        var found = false;
+        foreach (var cheermote in cheermotes.OfType<JsonObject>())
+        {
+            var (color, imageUrl) = await enricher.CheermoteAsync(broadcaster, cheermote["name"]!.GetValue<string>(), cheermote["bits"]?.GetValue<int>() ?? 0, cancellationToken);
+            if (color is not null || imageUrl is not null)
+            {
+                cheermote["color"] = color;
+                cheermote["imageUrl"] = imageUrl;
+                found = true;
+            }
+        }
+
+        return found;
     }
 
     /// <summary>A test alert's derived events, made from the notification alone: stored history is never touched.</summary>
@@ -217,8 +246,9 @@ internal sealed class CatalogueMapper(DerivationState state, IEventEnricher enri
             logger.LogDebug("Enrichment took longer than {Timeout}; delivering without it", EnrichmentTimeout);
             return default;
         }
-        catch (Exception exception) when (exception is NpgsqlException or HttpRequestException)
+        catch (Exception exception) when (exception is not OperationCanceledException)
         {
+            // Twitch's API down, a circuit open, a database error: enrichment is optional, delivery is not.
             logger.LogWarning(exception, "Enrichment failed; delivering without it");
             return default;
         }

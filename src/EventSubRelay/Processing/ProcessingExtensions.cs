@@ -14,7 +14,8 @@ internal static class ProcessingExtensions
         builder.Services.AddSingleton<DeliveryQueue>();
         builder.Services.AddSingleton<DerivationState>();
         builder.Services.AddMemoryCache();
-        builder.Services.AddSingleton<IEventEnricher, StoredEventEnricher>();
+        builder.Services.AddSingleton<StoredEventEnricher>();
+        builder.Services.AddSingleton<IEventEnricher, Accounts.HelixEventEnricher>();
         builder.Services.AddSingleton<CatalogueMapper>();
         builder.Services.AddSingleton<IOverlayEventMapper>(services => services.GetRequiredService<CatalogueMapper>());
 

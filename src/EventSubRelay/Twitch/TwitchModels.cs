@@ -59,7 +59,10 @@ internal sealed record CustomReward(
     [property: JsonPropertyName("title")] string Title,
     [property: JsonPropertyName("cost")] int Cost,
     [property: JsonPropertyName("prompt")] string? Prompt,
-    [property: JsonPropertyName("background_color")] string? BackgroundColor);
+    [property: JsonPropertyName("background_color")] string? BackgroundColor,
+    [property: JsonPropertyName("is_enabled")] bool IsEnabled = false,
+    [property: JsonPropertyName("is_paused")] bool IsPaused = false,
+    [property: JsonPropertyName("is_user_input_required")] bool IsUserInputRequired = false);
 
 internal sealed record Cheermote(
     [property: JsonPropertyName("prefix")] string Prefix,
@@ -68,7 +71,30 @@ internal sealed record Cheermote(
 internal sealed record CheermoteTier(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("min_bits")] int MinBits,
-    [property: JsonPropertyName("color")] string Color);
+    [property: JsonPropertyName("color")] string Color,
+    [property: JsonPropertyName("images")] JsonElement? Images = null)
+{
+    private static readonly string[] PreferredScales = ["2", "1", "1.5", "3", "4"];
+
+    /// <summary>The animated image for dark backgrounds at scale 2, or the nearest scale Twitch gives.</summary>
+    public string? ImageUrl()
+    {
+        if (Images is not { ValueKind: JsonValueKind.Object } images || !images.TryGetProperty("dark", out var dark) || !dark.TryGetProperty("animated", out var animated))
+        {
+            return null;
+        }
+
+        foreach (var scale in PreferredScales)
+        {
+            if (animated.TryGetProperty(scale, out var url) && url.GetString() is { } found)
+            {
+                return found;
+            }
+        }
+
+        return null;
+    }
+}
 
 internal sealed record HelixPage<T>(
     [property: JsonPropertyName("data")] IReadOnlyList<T> Data,

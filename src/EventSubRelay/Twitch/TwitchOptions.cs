@@ -26,6 +26,10 @@ internal sealed class TwitchOptions
     /// <summary>How often the subscriptions are reconciled with Twitch even when nothing changed here.</summary>
     public int ReconcileMinutes { get; set; } = 10;
 
+    /// <summary>How long delivery waits for a profile image, reward details or cheermotes from Helix before sending without them.</summary>
+    [Range(1, 10_000)]
+    public int EnrichmentTimeoutMilliseconds { get; set; } = 250;
+
     public bool IsConfigured => ClientId.Length > 0 && ClientSecret.Length > 0;
 
     internal static Uri WithTrailingSlash(string url) => new(url.EndsWith('/') ? url : url + "/");

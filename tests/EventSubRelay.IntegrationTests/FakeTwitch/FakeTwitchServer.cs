@@ -592,9 +592,28 @@ public sealed class FakeTwitchServer : IAsyncDisposable
         {
             data = new[]
             {
-                new { prefix = "Cheer", tiers = new[] { new { id = "1", min_bits = 1, color = "#979797" }, new { id = "100", min_bits = 100, color = "#9c3ee8" } }, type = "global_first_party", order = 1, is_charitable = false },
+                new { prefix = "Cheer", tiers = new[] { CheermoteTier("1", 1, "#979797"), CheermoteTier("100", 100, "#9c3ee8") }, type = "global_first_party", order = 1, is_charitable = false },
             },
         });
+    }
+
+    private static JsonObject CheermoteTier(string id, int minBits, string color)
+    {
+        JsonObject Scales(string theme, string format) => new()
+        {
+            ["1"] = $"https://d3aqoihi2n8ty8.cloudfront.net/actions/cheer/{theme}/{format}/{id}/1.gif",
+            ["2"] = $"https://d3aqoihi2n8ty8.cloudfront.net/actions/cheer/{theme}/{format}/{id}/2.gif",
+        };
+
+        return new JsonObject
+        {
+            ["id"] = id, ["min_bits"] = minBits, ["color"] = color, ["can_cheer"] = true, ["show_in_bits_card"] = true,
+            ["images"] = new JsonObject
+            {
+                ["dark"] = new JsonObject { ["animated"] = Scales("dark", "animated"), ["static"] = Scales("dark", "static") },
+                ["light"] = new JsonObject { ["animated"] = Scales("light", "animated"), ["static"] = Scales("light", "static") },
+            },
+        };
     }
 
     public async ValueTask DisposeAsync()
