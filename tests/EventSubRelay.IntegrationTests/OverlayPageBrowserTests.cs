@@ -17,13 +17,7 @@ public sealed class OverlayPageBrowserTests(OverlayPageBrowserTests.Browser brow
         {
             await InitializeAsync();
             _playwright = await Playwright.CreateAsync();
-            Chromium = await _playwright.Chromium.LaunchAsync(new()
-            {
-                // The system's Chromium (apt-get install chromium); never a downloaded browser.
-                ExecutablePath = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium",
-                Headless = true,
-                Args = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-            });
+            Chromium = await SystemChromium.LaunchAsync(_playwright);
         }
 
         async Task IAsyncLifetime.DisposeAsync()
