@@ -141,6 +141,37 @@ public sealed partial class AccountTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_regular_channel_is_offered_no_affiliate_only_events()
+    {
+        var regular = _twitch.AddUser(broadcasterType: "");
+        _twitch.SignInAs = regular.Login;
+        using var dashboard = new DashboardClient(_relay.BaseAddress);
+
+        var page = await dashboard.PostAsync("Login");
+
+        page.Should().Contain(regular.DisplayName).And.Contain("value=\"follow\"").And.NotContain("value=\"cheer\"").And.NotContain("value=\"poll.begin\"");
+        await dashboard.PostAsync("Events", ("events", "follow"), ("events", "cheer"), ("events", "subscribe"));
+        (await Database.ScalarAsync<string[]>(_relay.ConnectionString, "SELECT chosen_events FROM linked_accounts WHERE broadcaster_user_id = @id", ("id", regular.Id)))
+            .Should().Equal("follow");
+    }
+
+    [Fact]
+    public async Task A_subscription_deleted_behind_the_relays_back_is_recreated_by_the_next_reconciliation()
+    {
+        using var dashboard = new DashboardClient(_relay.BaseAddress);
+        await dashboard.PostAsync("Login");
+        await SyncAsync();
+        var follow = _twitch.Subscriptions.Single(s => s.Type == "channel.follow");
+        _twitch.DeleteSubscription(follow.Id).Should().BeTrue();
+
+        await SyncAsync();
+
+        var recreated = _twitch.Subscriptions.Should().ContainSingle(s => s.Type == "channel.follow").Subject;
+        recreated.Id.Should().NotBe(follow.Id);
+        (await recreated.Verified.Task.WaitAsync(TimeSpan.FromSeconds(20))).Should().Be("enabled");
+    }
+
+    [Fact]
     public async Task Forms_without_an_antiforgery_token_are_refused()
     {
         using var dashboard = new DashboardClient(_relay.BaseAddress);

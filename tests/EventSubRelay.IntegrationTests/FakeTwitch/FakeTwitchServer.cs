@@ -212,7 +212,7 @@ public sealed class FakeTwitchServer : IAsyncDisposable
             return Error(400, "Bad Request", "missing response_type or redirect_uri");
         }
 
-        var user = Users.Values.FirstOrDefault(u => u.Login == q["login_hint"]) ?? Users.Values.FirstOrDefault();
+        var user = Users.Values.FirstOrDefault(u => u.Login == (q["login_hint"].FirstOrDefault() ?? SignInAs)) ?? Users.Values.FirstOrDefault();
         if (user is null)
         {
             return Error(400, "Bad Request", "no user to sign in");
@@ -227,6 +227,9 @@ public sealed class FakeTwitchServer : IAsyncDisposable
     }
 
     public string LastAuthorizeQuery { get; private set; } = "";
+
+    /// <summary>The login of the user who signs in at the next authorization without a login_hint (default: the first user).</summary>
+    public string? SignInAs { get; set; }
 
     private async Task<IResult> TokenAsync(HttpRequest request)
     {
