@@ -172,6 +172,34 @@ public sealed partial class AccountTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task With_a_certificate_the_key_ring_in_the_database_is_encrypted_too()
+    {
+        using var key = System.Security.Cryptography.RSA.Create(2048);
+        var request = new System.Security.Cryptography.X509Certificates.CertificateRequest(
+            "CN=EventSubRelay data protection", key, System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddYears(1));
+        var path = Path.Combine(Path.GetTempPath(), $"esr-{Guid.NewGuid():N}.pfx");
+        await File.WriteAllBytesAsync(path, certificate.Export(System.Security.Cryptography.X509Certificates.X509ContentType.Pfx, "test-password"));
+        try
+        {
+            var settings = _twitch.RelaySettings();
+            settings["DataProtection:CertificatePath"] = path;
+            settings["DataProtection:CertificatePassword"] = "test-password";
+            await using var relay = await RelayFactory.StartAsync(settings);
+            using var dashboard = new DashboardClient(relay.BaseAddress);
+
+            (await dashboard.PostAsync("Login")).Should().Contain(_user.DisplayName);
+
+            var ring = await Database.ScalarAsync<string>(relay.ConnectionString, "SELECT string_agg(xml, '') FROM data_protection_keys");
+            ring.Should().Contain("EncryptedKey").And.NotContain("<masterKey", "the key material is encrypted with the certificate");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public async Task Forms_without_an_antiforgery_token_are_refused()
     {
         using var dashboard = new DashboardClient(_relay.BaseAddress);

@@ -27,8 +27,14 @@ internal static class AccountsExtensions
 {
     public static void AddAccounts(this IHostApplicationBuilder builder)
     {
-        // One key ring for every instance: stored tokens and cookies written by one are readable by all.
-        builder.Services.AddDataProtection().SetApplicationName("EventSubRelay").PersistKeysToDbContext<RelayDbContext>();
+        // One key ring for every instance: stored tokens and cookies written by one are readable by all. With a
+        // certificate the keys themselves are encrypted, so the database alone is not enough to read the tokens.
+        var dataProtection = builder.Services.AddDataProtection().SetApplicationName("EventSubRelay").PersistKeysToDbContext<RelayDbContext>();
+        if (builder.Configuration["DataProtection:CertificatePath"] is { Length: > 0 } certificatePath)
+        {
+            dataProtection.ProtectKeysWithCertificate(System.Security.Cryptography.X509Certificates.X509CertificateLoader.LoadPkcs12FromFile(
+                certificatePath, builder.Configuration["DataProtection:CertificatePassword"]));
+        }
 
         builder.Services.AddScoped<LinkedAccounts>();
         builder.Services.AddScoped<AccountUnlinker>();
