@@ -93,6 +93,7 @@ public sealed partial class AccountTests : IAsyncLifetime
         _twitch.ActiveTokensOf(_user.Id).Should().BeEmpty("the token is revoked with Twitch");
         (await Database.CountAsync(_relay.ConnectionString, "SELECT count(*) FROM linked_accounts")).Should().Be(0);
         (await Database.CountAsync(_relay.ConnectionString, "SELECT count(*) FROM overlay_events WHERE broadcaster_user_id = @id", ("id", _user.Id))).Should().Be(0);
+        (await Database.CountAsync(_relay.ConnectionString, "SELECT count(*) FROM overlay_tokens WHERE broadcaster_user_id = @id", ("id", _user.Id))).Should().Be(0);
         await closed.Task.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
@@ -169,6 +170,8 @@ public sealed partial class AccountTests : IAsyncLifetime
         var recreated = _twitch.Subscriptions.Should().ContainSingle(s => s.Type == "channel.follow").Subject;
         recreated.Id.Should().NotBe(follow.Id);
         (await recreated.Verified.Task.WaitAsync(TimeSpan.FromSeconds(20))).Should().Be("enabled");
+        using var client = _relay.CreateRelayClient();
+        (await client.GetStringAsync("/metrics")).Should().MatchRegex(@"eventsubrelay_eventsub_max_total_cost(\{[^}]*\})? 10000\b", "Twitch's cost limit is exported");
     }
 
     [Fact]

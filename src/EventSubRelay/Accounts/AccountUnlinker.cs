@@ -6,10 +6,10 @@ namespace EventSubRelay.Accounts;
 
 /// <summary>
 /// Unlinks a channel: deletes its EventSub subscriptions, revokes its token with Twitch, deletes the stored
-/// tokens, revokes its overlay tokens (their live connections close within seconds) and, when asked, deletes its
+/// tokens, deletes its overlay tokens (their live connections close within seconds) and, when asked, deletes its
 /// stored event history.
 /// </summary>
-internal sealed class AccountUnlinker(RelayDbContext db, LinkedAccounts accounts, HelixClient helix, TwitchAuthClient auth, SubscriptionSync sync, TimeProvider time, ILogger<AccountUnlinker> logger)
+internal sealed class AccountUnlinker(RelayDbContext db, LinkedAccounts accounts, HelixClient helix, TwitchAuthClient auth, SubscriptionSync sync, ILogger<AccountUnlinker> logger)
 {
     /// <param name="revokeWithTwitch">
     /// False when Twitch itself reported the authorization revoked: there is no token left to revoke, and Twitch has
@@ -46,9 +46,8 @@ internal sealed class AccountUnlinker(RelayDbContext db, LinkedAccounts accounts
         await db.SaveChangesAsync(cancellationToken);
         await db.SubscriptionBlocks.Where(b => b.BroadcasterUserId == broadcasterUserId).ExecuteDeleteAsync(cancellationToken);
         await db.Subscriptions.Where(s => s.BroadcasterUserId == broadcasterUserId).ExecuteDeleteAsync(cancellationToken);
-        var now = time.GetUtcNow();
-        await db.OverlayTokens.Where(t => t.BroadcasterUserId == broadcasterUserId && t.RevokedAt == null)
-            .ExecuteUpdateAsync(t => t.SetProperty(x => x.RevokedAt, now), cancellationToken);
+        // Open overlays of these tokens are closed within seconds (RevokedTokenWatcher).
+        await db.OverlayTokens.Where(t => t.BroadcasterUserId == broadcasterUserId).ExecuteDeleteAsync(cancellationToken);
         if (deleteHistory)
         {
             await db.OverlayEvents.Where(e => e.BroadcasterUserId == broadcasterUserId).ExecuteDeleteAsync(cancellationToken);

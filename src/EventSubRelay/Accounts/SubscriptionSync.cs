@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Threading.Channels;
 using EventSubRelay.Data;
 using EventSubRelay.Twitch;
@@ -13,23 +14,41 @@ namespace EventSubRelay.Accounts;
 /// <c>Twitch:ReconcileMinutes</c>, and soon after a link, toggle change or unlink. One instance at a time runs it
 /// (a PostgreSQL advisory lock: the others wait their turn); the outcome (blocked causes, statuses) is stored for the dashboard.
 /// </summary>
-internal sealed class SubscriptionSync(
-    IServiceScopeFactory scopes,
-    NpgsqlDataSource dataSource,
-    IOptions<TwitchOptions> twitch,
-    IOptions<EventSubOptions> eventSub,
-    TimeProvider time,
-    ILogger<SubscriptionSync> logger) : BackgroundService
+internal sealed class SubscriptionSync : BackgroundService
 {
     private const long LockKey = 0x4553_5253_594E_43; // "ESRSYNC"
     private readonly Channel<bool> _requests = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
+    private readonly IServiceScopeFactory _scopes;
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly IOptions<TwitchOptions> _twitch;
+    private readonly IOptions<EventSubOptions> _eventSub;
+    private readonly TimeProvider _time;
+    private readonly ILogger<SubscriptionSync> _logger;
+    private ReconcileResult? _last;
+
+    public SubscriptionSync(
+        IServiceScopeFactory scopes,
+        NpgsqlDataSource dataSource,
+        IOptions<TwitchOptions> twitch,
+        IOptions<EventSubOptions> eventSub,
+        TimeProvider time,
+        IMeterFactory meterFactory,
+        ILogger<SubscriptionSync> logger)
+    {
+        (_scopes, _dataSource, _twitch, _eventSub, _time, _logger) = (scopes, dataSource, twitch, eventSub, time, logger);
+
+        // Twitch's cost accounting as of the last reconciliation on this instance, for alerts before the limit is reached.
+        var meter = meterFactory.Create(Processing.RelayMetrics.MeterName);
+        meter.CreateObservableGauge("eventsubrelay.eventsub.total_cost", () => _last?.TotalCost ?? 0, description: "Total cost of the app's EventSub subscriptions.");
+        meter.CreateObservableGauge("eventsubrelay.eventsub.max_total_cost", () => _last?.MaxTotalCost ?? 0, description: "The most the app's EventSub subscriptions may cost.");
+    }
 
     /// <summary>Asks for a reconciliation soon (after a link, toggle change or unlink).</summary>
     public void Request() => _requests.Writer.TryWrite(true);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var interval = TimeSpan.FromMinutes(Math.Max(1, twitch.Value.ReconcileMinutes));
+        var interval = TimeSpan.FromMinutes(Math.Max(1, _twitch.Value.ReconcileMinutes));
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -38,7 +57,7 @@ internal sealed class SubscriptionSync(
             }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning(exception, "Reconciling EventSub subscriptions failed; trying again within {Interval}", interval);
+                _logger.LogWarning(exception, "Reconciling EventSub subscriptions failed; trying again within {Interval}", interval);
             }
 
             using var wait = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
@@ -57,13 +76,13 @@ internal sealed class SubscriptionSync(
     /// <summary>Runs one reconciliation (after any other instance's run); null when Twitch is not configured or there is no public callback.</summary>
     public async Task<ReconcileResult?> SyncAsync(CancellationToken cancellationToken)
     {
-        var options = twitch.Value;
-        if (!options.IsConfigured || options.PublicCallbackUrl is not { Length: > 0 } callback || eventSub.Value.Secret is not { Length: > 0 } secret)
+        var options = _twitch.Value;
+        if (!options.IsConfigured || options.PublicCallbackUrl is not { Length: > 0 } callback || _eventSub.Value.Secret is not { Length: > 0 } secret)
         {
             return null;
         }
 
-        await using var lockConnection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var lockConnection = await _dataSource.OpenConnectionAsync(cancellationToken);
         await using (var takeLock = new NpgsqlCommand($"SELECT pg_advisory_lock({LockKey})", lockConnection))
         {
             await takeLock.ExecuteNonQueryAsync(cancellationToken);
@@ -71,9 +90,9 @@ internal sealed class SubscriptionSync(
 
         try
         {
-            await using var scope = scopes.CreateAsyncScope();
+            await using var scope = _scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<RelayDbContext>();
-            var started = time.GetUtcNow();
+            var started = _time.GetUtcNow();
             var accounts = await db.LinkedAccounts.AsNoTracking().ToListAsync(cancellationToken);
             var owners = new Dictionary<string, string>();
             var desired = new List<CreateEventSubSubscription> { SubscriptionCatalogue.AuthorizationRevoke(options.ClientId, callback, secret) };
@@ -102,7 +121,8 @@ internal sealed class SubscriptionSync(
             await db.SaveChangesAsync(cancellationToken);
             await RecordStatusesAsync(scope.ServiceProvider.GetRequiredService<HelixClient>(), callback, cancellationToken);
 
-            logger.LogInformation("Reconciled EventSub subscriptions: {Created} created, {Deleted} deleted, {Blocked} blocked, cost {TotalCost}/{MaxTotalCost}{Limit}",
+            _last = result;
+            _logger.LogInformation("Reconciled EventSub subscriptions: {Created} created, {Deleted} deleted, {Blocked} blocked, cost {TotalCost}/{MaxTotalCost}{Limit}",
                 result.Created.Count, result.Deleted.Count, result.Blocked.Count, result.TotalCost, result.MaxTotalCost, result.LimitReached ? " (limit reached)" : "");
             return result;
         }
@@ -117,8 +137,8 @@ internal sealed class SubscriptionSync(
     private async Task RecordStatusesAsync(HelixClient helix, string callback, CancellationToken cancellationToken)
     {
         var list = await helix.ListEventSubSubscriptionsAsync(cancellationToken);
-        var now = time.GetUtcNow();
-        await using var batch = dataSource.CreateBatch();
+        var now = _time.GetUtcNow();
+        await using var batch = _dataSource.CreateBatch();
         batch.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM eventsub_subscriptions WHERE revoked_at IS NULL"));
         foreach (var subscription in list.Subscriptions.Where(s => s.Transport.Callback == callback))
         {

@@ -36,8 +36,9 @@ internal sealed class OverlayConnections
 }
 
 /// <summary>
-/// Ends live connections whose token has been revoked. Tokens are checked against the database every
-/// few seconds, so a revocation made through any instance (or the command line) takes effect everywhere.
+/// Ends live connections whose token has been revoked or deleted (an unlinked channel). Tokens are checked
+/// against the database every few seconds, so a revocation made through any instance (or the command line)
+/// takes effect everywhere.
 /// </summary>
 internal sealed class RevokedTokenWatcher(
     OverlayConnections connections,
@@ -53,14 +54,14 @@ internal sealed class RevokedTokenWatcher(
             return;
         }
 
-        await using var command = dataSource.CreateCommand("SELECT id FROM overlay_tokens WHERE id = ANY(@ids) AND revoked_at IS NOT NULL");
+        await using var command = dataSource.CreateCommand("SELECT id FROM overlay_tokens WHERE id = ANY(@ids) AND revoked_at IS NULL");
         command.Parameters.Add(new Npgsql.NpgsqlParameter<Guid[]>("ids", live.ToArray()));
-        var revoked = new HashSet<Guid>();
+        var revoked = new HashSet<Guid>(live);
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                revoked.Add(reader.GetGuid(0));
+                revoked.Remove(reader.GetGuid(0));
             }
         }
 
