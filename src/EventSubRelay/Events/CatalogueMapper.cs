@@ -254,17 +254,25 @@ internal sealed class CatalogueMapper(
         }
     }
 
+    /// <summary>How close in time two reports of one moderator action are (Twitch sends both within a second or so).</summary>
+    private static readonly TimeSpan SameActionWindow = TimeSpan.FromSeconds(10);
+
     private static PreparedEvent Prepare(CommittedNotification notification, string id, string type, JsonObject data, bool test = false) =>
         new(id, notification.MessageId, notification.BroadcasterUserId!, type, test, notification.MessageTimestamp, JsonSerializer.SerializeToElement(data),
-            DedupKey: test ? null : DedupKey(type, data));
+            DedupKey: test ? null : DedupKey(type, data, notification.MessageTimestamp));
 
     /// <summary>
     /// A second deduplication key for events with a natural identity, for when Twitch sends the same logical
     /// event twice under different message ids. Progress events (polls, predictions, hype trains, goals) have none:
     /// each carries new numbers.
     /// </summary>
-    private static string? DedupKey(string type, JsonObject data)
+    /// <remarks>
+    /// Moderator, VIP, chat-clear and message-delete events come both from their own subscription and from
+    /// <c>channel.moderate</c>: the same action in the same <see cref="SameActionWindow"/> is one event.
+    /// </remarks>
+    private static string? DedupKey(string type, JsonObject data, DateTimeOffset at)
     {
+        var window = at.ToUnixTimeMilliseconds() / (long)SameActionWindow.TotalMilliseconds;
         string? Field(params string[] path)
         {
             JsonNode? node = data;
@@ -286,6 +294,9 @@ internal sealed class CatalogueMapper(
             "PollCreated" or "PollCompleted" or "PollTerminated" or "PollArchived" when Field("id") is { } id => $"{type}:{id}",
             "PredictionCreated" or "PredictionLocked" or "PredictionCompleted" or "PredictionCanceled" when Field("id") is { } id => $"{type}:{id}",
             "GoalBegin" or "GoalEnd" when Field("id") is { } id => $"{type}:{id}",
+            "MessageDeleted" when Field("msgId") is { } id => $"MessageDeleted:{id}",
+            "ModeratorAdded" or "ModeratorRemoved" or "VipAdded" or "VipRemoved" when Field("userId") is { } user => $"{type}:{user}:{window}",
+            "ChatCleared" => $"ChatCleared:{window}",
             _ => null,
         };
     }

@@ -65,6 +65,9 @@ public sealed class GoldenCase
         var received = new JsonArray();
         var messageIds = new Dictionary<string, int>(StringComparer.Ordinal);
         string? token = null;
+        // One message timestamp for the whole case: what is derived from time (gift bomb windows, one moderator
+        // action reported twice) then does not depend on how fast the steps run.
+        var timestamp = TwitchWebhook.Timestamp(DateTimeOffset.UtcNow);
         var index = 0;
         while (index < Steps.Count)
         {
@@ -77,7 +80,7 @@ public sealed class GoldenCase
             {
                 var messageId = TwitchWebhook.NewMessageId();
                 messageIds[messageId] = index;
-                using var response = await client.SendAsync(TwitchWebhook.Request(Body(Steps[index]), messageId: messageId));
+                using var response = await client.SendAsync(TwitchWebhook.Request(Body(Steps[index]), messageId: messageId, timestamp: timestamp));
                 response.StatusCode.Should().Be(System.Net.HttpStatusCode.NoContent, $"step {index} of {Name} is a valid notification");
             }
 
