@@ -74,6 +74,14 @@ internal static class AccountsExtensions
                     return Task.CompletedTask;
                 };
                 options.Events.OnCreatingTicket = LinkAsync;
+                // A refused consent, a forged or expired state, a failed code exchange: back to the dashboard with the reason, not an error page.
+                options.Events.OnRemoteFailure = context =>
+                {
+                    var reason = context.Request.Query["error_description"].FirstOrDefault() ?? context.Failure?.Message ?? "unknown error";
+                    context.Response.Redirect(QueryHelpers.AddQueryString("/dashboard", "loginError", reason));
+                    context.HandleResponse();
+                    return Task.CompletedTask;
+                };
             });
         builder.Services.AddOptions<OAuthOptions>(DashboardAuthentication.TwitchScheme).Configure<IOptions<TwitchOptions>>((options, twitch) =>
         {

@@ -52,6 +52,10 @@ internal sealed class IndexModel(
 
     public string? Message { get; private set; }
 
+    /// <summary>Why the last Twitch sign-in failed (set by the OAuth handler's failure redirect).</summary>
+    [BindProperty(SupportsGet = true)]
+    public string? LoginError { get; set; }
+
     public async Task OnGetAsync(CancellationToken cancellationToken) => await LoadAsync(cancellationToken);
 
     public IActionResult OnPostLogin(bool relink)
