@@ -8,17 +8,44 @@ namespace EventSubRelay.Accounts;
 /// Refreshes user tokens before they expire. A refresh Twitch refuses (the streamer disconnected the app, or the
 /// refresh token is gone) marks the account "needs re-link"; the dashboard shows it.
 /// </summary>
-internal sealed class TokenRefresher(IServiceScopeFactory scopes, IOptions<TwitchOptions> options, TimeProvider time, ILogger<TokenRefresher> logger)
+internal sealed class TokenRefresher(IServiceScopeFactory scopes, Npgsql.NpgsqlDataSource dataSource, IOptions<TwitchOptions> options, TimeProvider time, ILogger<TokenRefresher> logger)
     : PeriodicJob(TimeSpan.FromMinutes(1), time, logger)
 {
+    private const long LockKey = 0x4553_5254_4F4B_4E; // "ESRTOKN"
+
     /// <summary>Tokens that expire within this window are refreshed.</summary>
     public static readonly TimeSpan RefreshBefore = TimeSpan.FromMinutes(10);
 
     protected override Task RunOnceAsync(CancellationToken cancellationToken) =>
         options.Value.IsConfigured ? RefreshDueAsync(cancellationToken) : Task.CompletedTask;
 
-    /// <summary>Refreshes every linked account whose token expires soon; returns how many were refreshed.</summary>
+    /// <summary>
+    /// Refreshes every linked account whose token expires soon; returns how many were refreshed. One instance at a
+    /// time (a refresh token used twice could be refused the second time); the others skip this round.
+    /// </summary>
     public async Task<int> RefreshDueAsync(CancellationToken cancellationToken)
+    {
+        await using var lockConnection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using (var tryLock = new Npgsql.NpgsqlCommand($"SELECT pg_try_advisory_lock({LockKey})", lockConnection))
+        {
+            if (!(bool)(await tryLock.ExecuteScalarAsync(cancellationToken))!)
+            {
+                return 0;
+            }
+        }
+
+        try
+        {
+            return await RefreshAsync(cancellationToken);
+        }
+        finally
+        {
+            await using var unlock = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_unlock({LockKey})", lockConnection);
+            await unlock.ExecuteScalarAsync(CancellationToken.None);
+        }
+    }
+
+    private async Task<int> RefreshAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var accounts = scope.ServiceProvider.GetRequiredService<LinkedAccounts>();
@@ -27,7 +54,9 @@ internal sealed class TokenRefresher(IServiceScopeFactory scopes, IOptions<Twitc
         var due = Time.GetUtcNow() + RefreshBefore;
         foreach (var listed in await accounts.ListAsync(cancellationToken))
         {
-            if (listed.RelinkReason is not null || listed.ExpiresAt > due || await accounts.FindAsync(listed.BroadcasterUserId, cancellationToken) is not { } account)
+            // Read again: another instance may have refreshed it since the list was read.
+            if (listed.RelinkReason is not null || listed.ExpiresAt > due
+                || await accounts.FindAsync(listed.BroadcasterUserId, cancellationToken) is not { RelinkReason: null } account || account.ExpiresAt > due)
             {
                 continue;
             }
