@@ -216,6 +216,24 @@ public sealed partial class AccountTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_second_instance_on_the_same_database_reads_the_tokens_and_the_sign_in_cookie()
+    {
+        using var dashboard = new DashboardClient(_relay.BaseAddress);
+        await dashboard.PostAsync("Login");
+        await using var other = await RelayFactory.StartAsync(_twitch.RelaySettings(), connectionString: _relay.ConnectionString);
+
+        await using (var scope = other.Services.CreateAsyncScope())
+        {
+            var accounts = scope.ServiceProvider.GetRequiredService<LinkedAccounts>();
+            var account = await accounts.FindAsync(_user.Id, CancellationToken.None);
+            accounts.AccessToken(account!).Should().Be(_twitch.ActiveTokensOf(_user.Id).Single(), "the key ring is shared through PostgreSQL");
+        }
+
+        using var elsewhere = new DashboardClient(other.BaseAddress, dashboard.Cookies.GetCookies(dashboard.BaseAddress));
+        (await elsewhere.GetAsync()).Should().Contain(_user.DisplayName, "a cookie issued by one instance signs in on another");
+    }
+
+    [Fact]
     public async Task Forms_without_an_antiforgery_token_are_refused()
     {
         using var dashboard = new DashboardClient(_relay.BaseAddress);

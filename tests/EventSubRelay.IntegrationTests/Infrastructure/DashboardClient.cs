@@ -11,12 +11,18 @@ public sealed partial class DashboardClient : IDisposable
 {
     private readonly HttpClient _http;
 
-    public DashboardClient(Uri relay)
+    public DashboardClient(Uri relay, CookieCollection? cookies = null)
     {
         _http = new HttpClient(new HttpClientHandler { CookieContainer = Cookies, AllowAutoRedirect = true }) { BaseAddress = relay };
+        foreach (Cookie cookie in cookies ?? [])
+        {
+            Cookies.Add(relay, new Cookie(cookie.Name, cookie.Value, "/"));
+        }
     }
 
     public CookieContainer Cookies { get; } = new();
+
+    public Uri BaseAddress => _http.BaseAddress!;
 
     /// <summary>The HTML of the last page loaded.</summary>
     public string Page { get; private set; } = "";
