@@ -1,3 +1,4 @@
+using EventSubRelay.Accounts;
 using EventSubRelay.Data;
 using EventSubRelay.Overlay;
 using EventSubRelay.Twitch;
@@ -7,7 +8,6 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Mvc.RazorPages;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
-using EventGroup = EventSubRelay.Accounts.EventGroup;
 
 namespace EventSubRelay.Pages.Dashboard;
 
@@ -18,11 +18,11 @@ namespace EventSubRelay.Pages.Dashboard;
 internal sealed class IndexModel(
     IOptions<TwitchOptions> twitch,
     RelayDbContext db,
-    Accounts.LinkedAccounts accounts,
-    Accounts.SubscriptionSync sync,
+    LinkedAccounts accounts,
+    AccountUnlinker unlinker,
+    SubscriptionSync sync,
     OverlayTokens overlayTokens,
-    TestAlerts testAlerts,
-    IServiceProvider services) : PageModel
+    TestAlerts testAlerts) : PageModel
 {
     public bool Configured => twitch.Value.IsConfigured;
 
@@ -65,15 +65,15 @@ internal sealed class IndexModel(
             return RedirectToPage();
         }
 
-        var events = Account is not { } account ? Accounts.LinkedAccounts.DefaultEvents.Select(k => Accounts.SubscriptionCatalogue.ByKey[k]) : Accounts.LinkedAccounts.Events(account);
+        var events = Account is not { } account ? LinkedAccounts.DefaultEvents.Select(k => SubscriptionCatalogue.ByKey[k]) : LinkedAccounts.Events(account);
         var properties = new OAuthChallengeProperties { RedirectUri = Url.Page("/Dashboard/Index") };
-        properties.SetScope([.. Accounts.SubscriptionCatalogue.Scopes(events)]);
+        properties.SetScope([.. SubscriptionCatalogue.Scopes(events)]);
         if (relink)
         {
-            properties.Items[Accounts.DashboardAuthentication.ForceVerify] = "true";
+            properties.Items[DashboardAuthentication.ForceVerify] = "true";
         }
 
-        return Challenge(properties, Accounts.DashboardAuthentication.TwitchScheme);
+        return Challenge(properties, DashboardAuthentication.TwitchScheme);
     }
 
     public async Task<IActionResult> OnPostEventsAsync(string[] events, CancellationToken cancellationToken)
@@ -130,23 +130,23 @@ internal sealed class IndexModel(
     {
         if (Account is { } account)
         {
-            await services.GetRequiredService<Accounts.AccountUnlinker>().UnlinkAsync(account.BroadcasterUserId, deleteHistory, revokeWithTwitch: true, cancellationToken);
+            await unlinker.UnlinkAsync(account.BroadcasterUserId, deleteHistory, revokeWithTwitch: true, cancellationToken);
         }
 
-        await HttpContext.SignOutAsync(Accounts.DashboardAuthentication.CookieScheme);
+        await HttpContext.SignOutAsync(DashboardAuthentication.CookieScheme);
         return RedirectToPage();
     }
 
     public async Task<IActionResult> OnPostLogoutAsync()
     {
-        await HttpContext.SignOutAsync(Accounts.DashboardAuthentication.CookieScheme);
+        await HttpContext.SignOutAsync(DashboardAuthentication.CookieScheme);
         return RedirectToPage();
     }
 
     public override async Task OnPageHandlerExecutionAsync(Microsoft.AspNetCore.Mvc.Filters.PageHandlerExecutingContext context, Microsoft.AspNetCore.Mvc.Filters.PageHandlerExecutionDelegate next)
     {
-        var signedIn = await HttpContext.AuthenticateAsync(Accounts.DashboardAuthentication.CookieScheme);
-        BroadcasterUserId = Accounts.DashboardAuthentication.BroadcasterUserId(signedIn.Principal);
+        var signedIn = await HttpContext.AuthenticateAsync(DashboardAuthentication.CookieScheme);
+        BroadcasterUserId = DashboardAuthentication.BroadcasterUserId(signedIn.Principal);
         if (BroadcasterUserId is not null)
         {
             Account = await accounts.FindAsync(BroadcasterUserId, HttpContext.RequestAborted);
@@ -163,8 +163,8 @@ internal sealed class IndexModel(
         }
 
         var broadcaster = account.BroadcasterUserId;
-        Groups = [.. Accounts.SubscriptionCatalogue.Groups.Where(g => !g.AffiliateOnly || Accounts.LinkedAccounts.IsAffiliateOrPartner(account))];
-        MissingScopes = Accounts.LinkedAccounts.MissingScopes(account);
+        Groups = [.. SubscriptionCatalogue.Groups.Where(g => !g.AffiliateOnly || LinkedAccounts.IsAffiliateOrPartner(account))];
+        MissingScopes = LinkedAccounts.MissingScopes(account);
         Tokens = await db.OverlayTokens.AsNoTracking().Where(t => t.BroadcasterUserId == broadcaster && t.RevokedAt == null).OrderBy(t => t.CreatedAt).ToListAsync(cancellationToken);
         Subscriptions = await db.Subscriptions.AsNoTracking().Where(s => s.BroadcasterUserId == broadcaster).OrderBy(s => s.Type).ToListAsync(cancellationToken);
         Blocks = await db.SubscriptionBlocks.AsNoTracking().Where(b => b.BroadcasterUserId == broadcaster && b.At >= account.UpdatedAt).OrderBy(b => b.Key).ToListAsync(cancellationToken);
