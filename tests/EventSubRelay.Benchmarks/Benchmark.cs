@@ -238,3 +238,43 @@ internal sealed record MetricsSnapshot(double Notifications, double Commits, dou
         .Where(line => line.StartsWith(name, StringComparison.Ordinal) && line.Length > name.Length && line[name.Length] is '{' or ' ')
         .Sum(line => double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture));
 }
+
+/// <summary>
+/// One of the relay's millisecond histograms (<c>eventsubrelay.commit.duration</c>, <c>eventsubrelay.delivery.duration</c>)
+/// from its Prometheus endpoint: cumulative bucket counts by upper bound, and the sum.
+/// </summary>
+internal sealed record StageHistogram(string Name, IReadOnlyList<(double UpperBound, double Count)> Buckets, double Sum)
+{
+    public static async Task<StageHistogram> ScrapeAsync(HttpClient client, Uri url, string name, CancellationToken cancellationToken)
+    {
+        var lines = (await client.GetStringAsync(url, cancellationToken)).Split('\n');
+        var buckets = lines
+            .Where(line => line.StartsWith(name, StringComparison.Ordinal) && line.Contains("_bucket{", StringComparison.Ordinal))
+            .Select(line =>
+            {
+                var le = line[(line.IndexOf("le=\"", StringComparison.Ordinal) + 4)..];
+                le = le[..le.IndexOf('"', StringComparison.Ordinal)];
+                var bound = le == "+Inf" ? double.PositiveInfinity : double.Parse(le, CultureInfo.InvariantCulture);
+                return (bound, Value(line));
+            })
+            .OrderBy(b => b.bound)
+            .ToList();
+        var sum = lines.Where(line => line.StartsWith(name, StringComparison.Ordinal) && line.Contains("_sum", StringComparison.Ordinal)).Sum(Value);
+        return new StageHistogram(name, buckets, sum);
+    }
+
+    public StageHistogram Minus(StageHistogram earlier) =>
+        this with { Buckets = [.. Buckets.Select(b => (b.UpperBound, b.Count - earlier.Buckets.FirstOrDefault(e => e.UpperBound == b.UpperBound).Count))], Sum = Sum - earlier.Sum };
+
+    public double Count => Buckets.Count == 0 ? 0 : Buckets[^1].Count;
+
+    /// <summary>The upper bound of the bucket in which the quantile falls (an over-estimate by at most one bucket).</summary>
+    public double Quantile(double q) => Buckets.FirstOrDefault(b => b.Count >= q * Count).UpperBound;
+
+    public override string ToString() => Count == 0
+        ? $"{Name}: nothing recorded"
+        : string.Create(CultureInfo.InvariantCulture, $"{Name}: {Count:N0} batches, mean {Sum / Count:0.00} ms, p50 ≤ {Quantile(0.50)} ms, p99 ≤ {Quantile(0.99)} ms");
+
+    // Sample lines are "name{labels} value [timestamp]".
+    private static double Value(string line) => double.Parse(line[(line.LastIndexOf('}') + 1)..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+}

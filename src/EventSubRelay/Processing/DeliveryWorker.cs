@@ -42,6 +42,10 @@ internal sealed class DeliveryWorker(
         await foreach (var batch in delivery.Reader.ReadAllAsync(CancellationToken.None))
         {
             await DeliverWithRetryAsync(batch.Notifications, batch.Redelivery, _abandon.Token);
+            if (batch.CommittedAt is { } committedAt)
+            {
+                metrics.DeliveryTook(time.GetElapsedTime(committedAt));
+            }
         }
 
         await stopSweeping.CancelAsync();

@@ -87,7 +87,9 @@ internal sealed class IngestWorker(
         IReadOnlyList<(string MessageId, long Seq)> inserted;
         try
         {
+            var started = time.GetTimestamp();
             inserted = await store.InsertNewAsync(notifications, CancellationToken.None);
+            metrics.CommitTook(time.GetElapsedTime(started));
         }
         catch (Exception exception)
         {
@@ -140,12 +142,15 @@ internal sealed class IngestWorker(
             })
             .ToList();
 
-        await delivery.EnqueueAsync(new DeliveryBatch(committed, Redelivery: false));
+        await delivery.EnqueueAsync(new DeliveryBatch(committed, Redelivery: false, CommittedAt: time.GetTimestamp()));
     }
 }
 
-/// <summary>Committed notifications to deliver; <paramref name="Redelivery"/> when they may have been sent before.</summary>
-internal sealed record DeliveryBatch(IReadOnlyList<CommittedNotification> Notifications, bool Redelivery);
+/// <summary>
+/// Committed notifications to deliver; <paramref name="Redelivery"/> when they may have been sent before;
+/// <paramref name="CommittedAt"/> (a <see cref="TimeProvider.GetTimestamp"/>) for live batches, to measure delivery.
+/// </summary>
+internal sealed record DeliveryBatch(IReadOnlyList<CommittedNotification> Notifications, bool Redelivery, long? CommittedAt = null);
 
 /// <summary>
 /// Committed notifications on their way to overlays, delivered one batch at a time so events go out in

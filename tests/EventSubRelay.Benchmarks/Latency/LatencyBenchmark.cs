@@ -68,7 +68,10 @@ internal static class LatencyBenchmark
             {
                 using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = address };
                 var failures = 0;
-                return await DriveAsync("relay: POST /eventsub -> overlay", settings, clients, async (broadcaster, id) =>
+                var metrics = new Uri(address, "/metrics");
+                string[] stages = ["eventsubrelay_commit_duration", "eventsubrelay_delivery_duration"];
+                var before = await Task.WhenAll(stages.Select(stage => StageHistogram.ScrapeAsync(http, metrics, stage, CancellationToken.None)));
+                var result = await DriveAsync("relay: POST /eventsub -> overlay", settings, clients, async (broadcaster, id) =>
                 {
                     using var response = await SendWebhookAsync(http, BroadcasterId(broadcaster), id);
                     if (response.StatusCode != HttpStatusCode.NoContent)
@@ -76,6 +79,14 @@ internal static class LatencyBenchmark
                         Interlocked.Increment(ref failures);
                     }
                 });
+                // Where the relay's time goes (the whole run, warm-up included): the durable commit, then commit to send.
+                var after = await Task.WhenAll(stages.Select(stage => StageHistogram.ScrapeAsync(http, metrics, stage, CancellationToken.None)));
+                foreach (var (stage, earlier) in after.Zip(before))
+                {
+                    Console.WriteLine(stage.Minus(earlier));
+                }
+
+                return result;
             }
             finally
             {
