@@ -68,8 +68,8 @@ public sealed partial class AccountTests : IAsyncLifetime
         subscriptions.Select(s => (s.Type, s.Version)).Should().BeEquivalentTo([
             ("channel.follow", "2"), ("channel.raid", "1"), ("channel.cheer", "1"), ("user.authorization.revoke", "1")]);
         (await Task.WhenAll(subscriptions.Select(s => s.Verified.Task.WaitAsync(TimeSpan.FromSeconds(20))))).Should().OnlyContain(s => s == "enabled");
-        await SyncAsync();
-        (await dashboard.GetAsync()).Should().Contain("channel.follow").And.Contain("enabled");
+        (await dashboard.GetAsync()).Should().Contain("channel.follow").And.Contain("enabled").And.NotContain("webhook_callback_verification_pending",
+            "the relay records a subscription enabled when it answers Twitch's challenge, and the reconciliation does not undo that");
 
         var overlayUrl = OverlayUrl().Match(await dashboard.PostAsync("CreateToken", ("name", "alert box")));
         overlayUrl.Success.Should().BeTrue();

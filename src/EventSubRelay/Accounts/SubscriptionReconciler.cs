@@ -5,13 +5,15 @@ using EventSubRelay.Twitch;
 namespace EventSubRelay.Accounts;
 
 /// <summary>What one reconciliation did and what it could not do, with Twitch's cost accounting.</summary>
+/// <param name="Current">The callback's subscriptions on Twitch after the run: those kept and those created.</param>
 internal sealed record ReconcileResult(
     IReadOnlyList<string> Created,
     IReadOnlyList<string> Deleted,
     IReadOnlyDictionary<string, string> Blocked,
     bool LimitReached,
     int TotalCost,
-    int MaxTotalCost);
+    int MaxTotalCost,
+    IReadOnlyList<EventSubSubscriptionInfo> Current);
 
 /// <summary>
 /// Brings the app's EventSub subscriptions for one callback in line with the desired set: lists every page, creates what is missing,
@@ -38,6 +40,7 @@ internal sealed class SubscriptionReconciler(HelixClient helix, ILogger<Subscrip
         var present = new HashSet<string>();
         var created = new List<string>();
         var deleted = new List<string>();
+        var current = new List<EventSubSubscriptionInfo>();
         var totalCost = list.TotalCost;
         var maxTotalCost = list.MaxTotalCost;
 
@@ -46,6 +49,7 @@ internal sealed class SubscriptionReconciler(HelixClient helix, ILogger<Subscrip
             var key = Key(actual.Type, actual.Version, actual.Condition.Select(c => KeyValuePair.Create(c.Key, c.Value.ValueKind == JsonValueKind.String ? c.Value.GetString() ?? "" : c.Value.ToString())));
             if (wanted.ContainsKey(key) && Active.Contains(actual.Status) && present.Add(key))
             {
+                current.Add(actual);
                 continue;
             }
 
@@ -75,6 +79,7 @@ internal sealed class SubscriptionReconciler(HelixClient helix, ILogger<Subscrip
             {
                 var result = await helix.CreateEventSubSubscriptionAsync(subscription, cancellationToken);
                 created.Add(result.Subscription.Id);
+                current.Add(result.Subscription);
                 totalCost = result.TotalCost;
                 maxTotalCost = result.MaxTotalCost;
             }
@@ -93,7 +98,7 @@ internal sealed class SubscriptionReconciler(HelixClient helix, ILogger<Subscrip
             }
         }
 
-        return new ReconcileResult(created, deleted, newlyBlocked, limitReached, totalCost, maxTotalCost);
+        return new ReconcileResult(created, deleted, newlyBlocked, limitReached, totalCost, maxTotalCost, current);
     }
 
     public static string Key(string type, string version, IEnumerable<KeyValuePair<string, string>> condition) =>

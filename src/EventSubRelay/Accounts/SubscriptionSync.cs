@@ -119,7 +119,7 @@ internal sealed class SubscriptionSync : BackgroundService
                 .Where(b => owners.ContainsKey(b.Key) || b.Key.StartsWith("user.authorization.revoke@", StringComparison.Ordinal))
                 .Select(b => new SubscriptionBlock { Key = b.Key, BroadcasterUserId = owners.GetValueOrDefault(b.Key), Cause = b.Value, At = started }));
             await db.SaveChangesAsync(cancellationToken);
-            await RecordStatusesAsync(scope.ServiceProvider.GetRequiredService<HelixClient>(), callback, cancellationToken);
+            await RecordStatusesAsync(result.Current, cancellationToken);
 
             _last = result;
             _logger.LogInformation("Reconciled EventSub subscriptions: {Created} created, {Deleted} deleted, {Blocked} blocked, cost {TotalCost}/{MaxTotalCost}{Limit}",
@@ -133,21 +133,28 @@ internal sealed class SubscriptionSync : BackgroundService
         }
     }
 
-    /// <summary>Stores each subscription's status as Twitch reports it, for the dashboard; revocations update it as they arrive.</summary>
-    private async Task RecordStatusesAsync(HelixClient helix, string callback, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores each subscription's status as Twitch reported it in this run, for the dashboard. A verification the
+    /// relay has answered since (recorded as enabled by the webhook endpoint) is not turned back into pending, and
+    /// revocations, recorded as they arrive, are kept.
+    /// </summary>
+    private async Task RecordStatusesAsync(IReadOnlyList<EventSubSubscriptionInfo> current, CancellationToken cancellationToken)
     {
-        var list = await helix.ListEventSubSubscriptionsAsync(cancellationToken);
         var now = _time.GetUtcNow();
         await using var batch = _dataSource.CreateBatch();
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM eventsub_subscriptions WHERE revoked_at IS NULL"));
-        foreach (var subscription in list.Subscriptions.Where(s => s.Transport.Callback == callback))
+        var gone = new NpgsqlBatchCommand("DELETE FROM eventsub_subscriptions WHERE revoked_at IS NULL AND NOT (id = ANY(@ids))");
+        gone.Parameters.Add(new NpgsqlParameter<string[]>("ids", [.. current.Select(s => s.Id)]));
+        batch.BatchCommands.Add(gone);
+        foreach (var subscription in current)
         {
             var broadcaster = subscription.Condition.TryGetValue("broadcaster_user_id", out var b) ? b.GetString()
                 : subscription.Condition.TryGetValue("to_broadcaster_user_id", out var t) ? t.GetString() : null;
             var command = new NpgsqlBatchCommand("""
                 INSERT INTO eventsub_subscriptions (id, type, version, status, broadcaster_user_id, updated_at)
                 VALUES (@id, @type, @version, @status, @broadcaster, @now)
-                ON CONFLICT (id) DO UPDATE SET status = excluded.status, updated_at = excluded.updated_at
+                ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at,
+                    status = CASE WHEN eventsub_subscriptions.status = 'enabled' AND excluded.status = 'webhook_callback_verification_pending'
+                                  THEN eventsub_subscriptions.status ELSE excluded.status END
                 """);
             command.Parameters.Add(new NpgsqlParameter<string>("id", subscription.Id));
             command.Parameters.Add(new NpgsqlParameter<string>("type", subscription.Type));
