@@ -266,6 +266,22 @@ public sealed partial class AccountTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Tokens_that_can_no_longer_be_decrypted_ask_for_a_relink_instead_of_failing()
+    {
+        using var dashboard = new DashboardClient(_relay.BaseAddress);
+        await dashboard.PostAsync("Login");
+        // As after a restore without the key ring: the stored ciphertext no longer matches any key.
+        await Database.ExecuteAsync(_relay.ConnectionString,
+            "UPDATE linked_accounts SET protected_access_token = 'CfDJ8garbage', protected_refresh_token = 'CfDJ8garbage', expires_at = now()");
+
+        (await RefreshAsync()).Should().Be(0);
+
+        (await dashboard.GetAsync()).Should().Contain("id=\"needs-relink\"").And.Contain("can no longer be decrypted");
+        (await dashboard.PostAsync("Login", ("relink", "true"))).Should().NotContain("id=\"needs-relink\"");
+        (await dashboard.PostAsync("Unlink")).Should().Contain("Log in with Twitch");
+    }
+
+    [Fact]
     public async Task Twitch_reporting_the_authorization_revoked_unlinks_the_account()
     {
         using var dashboard = new DashboardClient(_relay.BaseAddress);

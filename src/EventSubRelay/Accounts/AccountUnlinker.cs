@@ -33,7 +33,11 @@ internal sealed class AccountUnlinker(RelayDbContext db, LinkedAccounts accounts
 
             try
             {
-                await auth.RevokeAsync(accounts.AccessToken(account), cancellationToken);
+                // A token that can no longer be decrypted cannot be revoked here; it expires on its own.
+                if (accounts.AccessToken(account) is { } token)
+                {
+                    await auth.RevokeAsync(token, cancellationToken);
+                }
             }
             catch (TwitchApiException exception)
             {

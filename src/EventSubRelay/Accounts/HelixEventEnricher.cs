@@ -45,12 +45,12 @@ internal sealed class HelixEventEnricher(StoredEventEnricher stored, IServiceSco
             entry.AbsoluteExpirationRelativeToNow = RewardCacheFor;
             await using var scope = scopes.CreateAsyncScope();
             var accounts = scope.ServiceProvider.GetRequiredService<LinkedAccounts>();
-            if (await accounts.FindAsync(broadcasterUserId, cancellationToken) is not { RelinkReason: null } account)
+            if (await accounts.FindAsync(broadcasterUserId, cancellationToken) is not { RelinkReason: null } account || accounts.AccessToken(account) is not { } token)
             {
                 return [];
             }
 
-            return await scope.ServiceProvider.GetRequiredService<HelixClient>().GetCustomRewardsAsync(broadcasterUserId, accounts.AccessToken(account), cancellationToken);
+            return await scope.ServiceProvider.GetRequiredService<HelixClient>().GetCustomRewardsAsync(broadcasterUserId, token, cancellationToken);
         });
         return rewards?.FirstOrDefault(r => r.Id == rewardId) is { } reward
             ? new RewardDetails(reward.BackgroundColor, reward.IsUserInputRequired, reward.IsEnabled, reward.IsPaused)

@@ -74,9 +74,23 @@ internal sealed class LinkedAccounts(RelayDbContext db, IDataProtectionProvider 
         await db.SaveChangesAsync(cancellationToken);
     }
 
-    public string AccessToken(LinkedAccount account) => _protector.Unprotect(account.ProtectedAccessToken);
+    /// <summary>The decrypted access token; null when it cannot be read any more (the key ring lost or replaced).</summary>
+    public string? AccessToken(LinkedAccount account) => Unprotect(account.ProtectedAccessToken);
 
-    public string? RefreshToken(LinkedAccount account) => account.ProtectedRefreshToken is { } refresh ? _protector.Unprotect(refresh) : null;
+    /// <summary>The decrypted refresh token; null when there is none or it cannot be read any more.</summary>
+    public string? RefreshToken(LinkedAccount account) => account.ProtectedRefreshToken is { } refresh ? Unprotect(refresh) : null;
+
+    private string? Unprotect(string protectedToken)
+    {
+        try
+        {
+            return _protector.Unprotect(protectedToken);
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return null;
+        }
+    }
 
     public static bool IsAffiliateOrPartner(LinkedAccount account) => account.BroadcasterType is "affiliate" or "partner";
 

@@ -63,7 +63,7 @@ internal sealed class TokenRefresher(IServiceScopeFactory scopes, Npgsql.NpgsqlD
 
             if (accounts.RefreshToken(account) is not { } refreshToken)
             {
-                await accounts.MarkNeedsRelinkAsync(account, "Twitch gave no refresh token; link the account again.", cancellationToken);
+                await accounts.MarkNeedsRelinkAsync(account, "The stored refresh token is missing or can no longer be decrypted; link the account again.", cancellationToken);
                 continue;
             }
 
