@@ -60,7 +60,7 @@ try
     app.UseRelayRequestLogging();
     // Only the dashboard runs the authentication middleware (for Twitch's OAuth callback); the overlay endpoints'
     // policies name their scheme, and webhooks never pay for it.
-    app.UseWhen(context => context.Request.Path.StartsWithSegments("/dashboard"), dashboard => dashboard.UseAuthentication());
+    app.UseWhen(context => context.Request.Path.StartsWithSegments("/dashboard"), dashboard => dashboard.UseDashboard());
     app.UseAuthorization();
 
     app.MapEventSubWebhook();

@@ -234,6 +234,18 @@ public sealed partial class AccountTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_dashboard_cannot_be_framed_and_its_forms_post_only_to_the_relay_and_twitch()
+    {
+        using var client = _relay.CreateRelayClient();
+
+        using var response = await client.GetAsync("/dashboard");
+
+        var policy = response.Headers.GetValues("Content-Security-Policy").Single();
+        policy.Should().Contain("frame-ancestors 'none'").And.Contain($"form-action 'self' {_twitch.AuthBaseUrl}");
+        response.Headers.GetValues("X-Frame-Options").Should().Equal("DENY");
+    }
+
+    [Fact]
     public async Task Forms_without_an_antiforgery_token_are_refused()
     {
         using var dashboard = new DashboardClient(_relay.BaseAddress);

@@ -94,6 +94,26 @@ internal static class AccountsExtensions
         });
     }
 
+    /// <summary>
+    /// The dashboard's middleware: its security headers (no framing, so no click-jacking of its forms; forms post
+    /// only to the relay and Twitch's sign-in) and the authentication that handles Twitch's OAuth callback.
+    /// </summary>
+    public static void UseDashboard(this IApplicationBuilder app)
+    {
+        app.Use((context, next) =>
+        {
+            var twitch = context.RequestServices.GetRequiredService<IOptions<TwitchOptions>>().Value;
+            var headers = context.Response.Headers;
+            headers.ContentSecurityPolicy =
+                $"default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' https:; form-action 'self' {new Uri(twitch.AuthBaseUrl).GetLeftPart(UriPartial.Authority)}; frame-ancestors 'none'; base-uri 'none'";
+            headers.XFrameOptions = "DENY";
+            headers.XContentTypeOptions = "nosniff";
+            headers["Referrer-Policy"] = "no-referrer";
+            return next(context);
+        });
+        app.UseAuthentication();
+    }
+
     /// <summary>Twitch answered the authorization: store the link (tokens encrypted) and sign the streamer in as that channel.</summary>
     private static async Task LinkAsync(OAuthCreatingTicketContext context)
     {
