@@ -132,7 +132,18 @@ public sealed partial class AccountTests : IAsyncLifetime
             ["message"] = "Cheer150 well played", ["bits"] = 150,
         });
 
-        var received = (await overlay.WaitForAsync(3)).Select(e => JsonNode.Parse(e.Data.GetRawText())!).ToList();
+        // A chatter's first message (which also makes FirstWord) is enriched like any other.
+        var chat = TwitchWebhook.ChatEvent(_user.Id, "Cheer100 hype");
+        chat["message"]!["fragments"] = new JsonArray(
+            new JsonObject { ["type"] = "cheermote", ["text"] = "Cheer100", ["cheermote"] = new JsonObject { ["prefix"] = "cheer", ["bits"] = 100, ["tier"] = 100 }, ["emote"] = null, ["mention"] = null },
+            new JsonObject { ["type"] = "text", ["text"] = " hype", ["cheermote"] = null, ["emote"] = null, ["mention"] = null });
+        chat["cheer"] = new JsonObject { ["bits"] = 100 };
+        await _relay.SendNotificationAsync(_user.Id, "channel.chat.message", "1", chat);
+
+        var envelopes = await overlay.WaitForAsync(5);
+        envelopes.Select(e => e.Event.Type).Should().Equal("Raid", "RewardRedemption", "Cheer", "ChatMessage", "FirstWord");
+        JsonNode.Parse(envelopes[3].Data.GetRawText())!["message"]!["cheerEmotes"]![0]!["color"]!.GetValue<string>().Should().Be("#9c3ee8");
+        var received = envelopes.Select(e => JsonNode.Parse(e.Data.GetRawText())!).ToList();
         received[0]["profileImage"]!.GetValue<string>().Should().Be($"https://static-cdn.example/{raider.Id}.png");
         received[1]["backgroundColor"]!.GetValue<string>().Should().Be("#00E5CB");
         received[1]["inputRequired"]!.GetValue<bool>().Should().BeTrue();

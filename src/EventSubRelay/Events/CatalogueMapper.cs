@@ -57,18 +57,20 @@ internal sealed class CatalogueMapper(
             mapped.Data["isTest"] = true;
         }
 
-        var events = new List<PreparedEvent> { Prepare(notification, notification.MessageId, mapped.Type, mapped.Data, test) };
+        // Derivations complete the event's data (previous title, gifter, enrichment) and may add events after it
+        // (first words, level-up); the event itself is serialized once, when its data is final.
+        var derived = new List<PreparedEvent>();
         if (mapped.Type != EventCatalogue.Raw)
         {
             try
             {
                 if (test)
                 {
-                    await DeriveTestAsync(notification, broadcaster, @event, mapped, events, cancellationToken);
+                    await DeriveTestAsync(notification, broadcaster, @event, mapped, derived, cancellationToken);
                 }
                 else
                 {
-                    await DeriveAsync(notification, broadcaster, @event, mapped, events, cancellationToken);
+                    await DeriveAsync(notification, broadcaster, @event, mapped, derived, cancellationToken);
                 }
             }
             catch (Exception exception) when (exception is KeyNotFoundException or InvalidOperationException or FormatException)
@@ -76,14 +78,14 @@ internal sealed class CatalogueMapper(
                 // A derivation that does not fit the payload: the event goes out as mapped. Database errors are not caught
                 // here: the delivery worker retries the batch, so no derived event is lost to an outage.
                 logger.LogWarning(exception, "Derived events of notification {MessageId} could not be built; delivering it as mapped", notification.MessageId);
-                events.RemoveRange(1, events.Count - 1);
+                derived.Clear();
             }
         }
 
-        return events;
+        return [Prepare(notification, notification.MessageId, mapped.Type, mapped.Data, test), .. derived];
     }
 
-    private async Task DeriveAsync(CommittedNotification notification, string broadcaster, JsonElement e, (string Type, JsonObject Data) mapped, List<PreparedEvent> events, CancellationToken cancellationToken)
+    private async Task DeriveAsync(CommittedNotification notification, string broadcaster, JsonElement e, (string Type, JsonObject Data) mapped, List<PreparedEvent> derived, CancellationToken cancellationToken)
     {
         switch (mapped.Type)
         {
@@ -91,7 +93,6 @@ internal sealed class CatalogueMapper(
                 var previous = await state.ReplaceChannelInfoAsync(notification.MessageId, broadcaster, EventCatalogue.Text(e, "title"), EventCatalogue.Text(e, "category_id"), EventCatalogue.Text(e, "category_name"), cancellationToken);
                 mapped.Data["oldStatus"] = previous.Title;
                 mapped.Data["oldGame"] = EventCatalogue.Game(previous.CategoryId, previous.CategoryName);
-                events[0] = Prepare(notification, notification.MessageId, mapped.Type, mapped.Data);
                 break;
 
             // The recipients' gifted subs of a gift (a bomb, or a single gift) claim it, so they carry its gifter.
@@ -110,7 +111,6 @@ internal sealed class CatalogueMapper(
                 mapped.Data["userId"] = long.TryParse(bomb.GifterUserId, out var gifter) ? gifter : null;
                 mapped.Data["userName"] = bomb.GifterLogin;
                 mapped.Data["displayName"] = bomb.GifterName;
-                events[0] = Prepare(notification, notification.MessageId, mapped.Type, mapped.Data);
                 break;
 
             case "StreamOnline" when EventCatalogue.Text(e, "id") is { } streamId:
@@ -118,7 +118,7 @@ internal sealed class CatalogueMapper(
                 break;
 
             case "ChatMessage" when EventCatalogue.Text(e, "chatter_user_id") is { } chatter && await state.RecordChatterAsync(notification.MessageId, broadcaster, chatter, cancellationToken):
-                events.Add(FirstWord(notification, mapped.Data, test: false));
+                derived.Add(FirstWord(notification, mapped.Data, test: false));
                 break;
 
             case "HypeTrainStart" or "HypeTrainUpdate" when EventCatalogue.Text(e, "id") is { } trainId:
@@ -126,19 +126,17 @@ internal sealed class CatalogueMapper(
                 var before = await state.RaiseHypeTrainLevelAsync(notification.MessageId, trainId, broadcaster, level, cancellationToken);
                 if (mapped.Type == "HypeTrainUpdate" && level > before)
                 {
-                    events.Add(LevelUp(notification, e, before, test: false));
+                    derived.Add(LevelUp(notification, e, before, test: false));
                 }
 
                 break;
-
-            default:
-                await EnrichMappedAsync(notification, broadcaster, e, mapped, events, test: false, cancellationToken);
-                break;
         }
+
+        await EnrichMappedAsync(broadcaster, e, mapped, cancellationToken);
     }
 
     /// <summary>Fields that come from Twitch's API rather than the notification, when the enricher has them in time.</summary>
-    private async Task EnrichMappedAsync(CommittedNotification notification, string broadcaster, JsonElement e, (string Type, JsonObject Data) mapped, List<PreparedEvent> events, bool test, CancellationToken cancellationToken)
+    private async Task EnrichMappedAsync(string broadcaster, JsonElement e, (string Type, JsonObject Data) mapped, CancellationToken cancellationToken)
     {
         switch (mapped.Type)
         {
@@ -148,59 +146,57 @@ internal sealed class CatalogueMapper(
                 mapped.Data["inputRequired"] = reward.InputRequired;
                 mapped.Data["enabled"] = reward.Enabled;
                 mapped.Data["paused"] = reward.Paused;
-                events[0] = Prepare(notification, notification.MessageId, mapped.Type, mapped.Data, test);
                 break;
 
             case "Raid" when EventCatalogue.Text(e, "from_broadcaster_user_id") is { } raider
                 && await EnrichAsync(ct => enricher.ProfileImageAsync(raider, ct), cancellationToken) is { } image:
                 mapped.Data["profileImage"] = image;
-                events[0] = Prepare(notification, notification.MessageId, mapped.Type, mapped.Data, test);
                 break;
 
             case "Cheer" or "ChatMessage" when CheerEmotes(mapped.Data) is { Count: > 0 } cheermotes
-                && await EnrichAsync<string>(async ct => await CheermotesAsync(broadcaster, cheermotes, ct) ? "found" : null, cancellationToken) is not null:
-                events[0] = Prepare(notification, notification.MessageId, mapped.Type, mapped.Data, test);
+                && await EnrichAsync(ct => CheermoteLooksAsync(broadcaster, cheermotes, ct), cancellationToken) is { } looks:
+                // Applied here, not in the lookup: a lookup that outlives its timeout must not change data already sent.
+                foreach (var (cheermote, (color, imageUrl)) in cheermotes.Zip(looks).Where(c => c.Second.Color is not null || c.Second.ImageUrl is not null))
+                {
+                    cheermote["color"] = color;
+                    cheermote["imageUrl"] = imageUrl;
+                }
+
                 break;
         }
     }
 
-    private static JsonArray? CheerEmotes(JsonObject data) => data["message"] is JsonObject message ? message["cheerEmotes"] as JsonArray : null;
+    private static List<JsonObject>? CheerEmotes(JsonObject data) =>
+        data["message"] is JsonObject message && message["cheerEmotes"] is JsonArray emotes ? [.. emotes.OfType<JsonObject>()] : null;
 
-    /// <summary>Fills each cheermote's colour and image for the tier its bits reach; true when any was found.</summary>
-    private async Task<bool> CheermotesAsync(string broadcaster, JsonArray cheermotes, CancellationToken cancellationToken)
+    /// <summary>Each cheermote's colour and image for the tier its bits reach.</summary>
+    private async Task<List<(string? Color, string? ImageUrl)>?> CheermoteLooksAsync(string broadcaster, List<JsonObject> cheermotes, CancellationToken cancellationToken)
     {
-        var found = false;
-        foreach (var cheermote in cheermotes.OfType<JsonObject>())
+        var requests = cheermotes.Select(c => (Name: c["name"]!.GetValue<string>(), Bits: c["bits"]?.GetValue<int>() ?? 0)).ToList();
+        var looks = new List<(string?, string?)>(requests.Count);
+        foreach (var (name, bits) in requests)
         {
-            var (color, imageUrl) = await enricher.CheermoteAsync(broadcaster, cheermote["name"]!.GetValue<string>(), cheermote["bits"]?.GetValue<int>() ?? 0, cancellationToken);
-            if (color is not null || imageUrl is not null)
-            {
-                cheermote["color"] = color;
-                cheermote["imageUrl"] = imageUrl;
-                found = true;
-            }
+            looks.Add(await enricher.CheermoteAsync(broadcaster, name, bits, cancellationToken));
         }
 
-        return found;
+        return looks;
     }
 
     /// <summary>A test alert's derived events, made from the notification alone: stored history is never touched.</summary>
-    private async Task DeriveTestAsync(CommittedNotification notification, string broadcaster, JsonElement e, (string Type, JsonObject Data) mapped, List<PreparedEvent> events, CancellationToken cancellationToken)
+    private async Task DeriveTestAsync(CommittedNotification notification, string broadcaster, JsonElement e, (string Type, JsonObject Data) mapped, List<PreparedEvent> derived, CancellationToken cancellationToken)
     {
         switch (mapped.Type)
         {
             case "ChatMessage":
-                events.Add(FirstWord(notification, mapped.Data, test: true));
+                derived.Add(FirstWord(notification, mapped.Data, test: true));
                 break;
 
             case "HypeTrainUpdate" when mapped.Data["level"]!.GetValue<int>() is > 1 and var level:
-                events.Add(LevelUp(notification, e, level - 1, test: true));
-                break;
-
-            default:
-                await EnrichMappedAsync(notification, broadcaster, e, mapped, events, test: true, cancellationToken);
+                derived.Add(LevelUp(notification, e, level - 1, test: true));
                 break;
         }
+
+        await EnrichMappedAsync(broadcaster, e, mapped, cancellationToken);
     }
 
     private static PreparedEvent FirstWord(CommittedNotification notification, JsonObject chat, bool test)
