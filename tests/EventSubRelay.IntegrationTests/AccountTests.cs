@@ -54,7 +54,7 @@ public sealed partial class AccountTests : IAsyncLifetime
         (await Database.CountAsync(_relay.ConnectionString, "SELECT count(*) FROM data_protection_keys")).Should().BeGreaterThan(0, "the key ring lives in PostgreSQL");
 
         // Choosing cheers (affiliate-only) needs bits:read, which the first link did not grant: the page says to re-link.
-        var chosen = await dashboard.PostAsync("Events", ("events", "follow"), ("events", "raid"), ("events", "cheer"));
+        var chosen = await dashboard.PostAsync("Events", ("events", "follow"), ("events", "raid"), ("events", "cheer"), ("events", "whisper"));
         chosen.Should().Contain("id=\"missing-scopes\"").And.Contain("bits:read");
         var withoutScope = await _relay.Services.GetRequiredService<SubscriptionSync>().SyncAsync(CancellationToken.None);
         withoutScope!.Blocked.Values.Should().Equal(["subscription missing proper authorization"], "Twitch refuses the cheer subscription until the streamer grants bits:read");
@@ -66,7 +66,7 @@ public sealed partial class AccountTests : IAsyncLifetime
         await SyncAsync();
         var subscriptions = _twitch.Subscriptions.ToList();
         subscriptions.Select(s => (s.Type, s.Version)).Should().BeEquivalentTo([
-            ("channel.follow", "2"), ("channel.raid", "1"), ("channel.cheer", "1"), ("user.authorization.revoke", "1")]);
+            ("channel.follow", "2"), ("channel.raid", "1"), ("channel.cheer", "1"), ("user.whisper.message", "1"), ("user.authorization.revoke", "1")]);
         (await Task.WhenAll(subscriptions.Select(s => s.Verified.Task.WaitAsync(TimeSpan.FromSeconds(20))))).Should().OnlyContain(s => s == "enabled");
         (await dashboard.GetAsync()).Should().Contain("channel.follow").And.Contain("enabled").And.NotContain("webhook_callback_verification_pending",
             "the relay records a subscription enabled when it answers Twitch's challenge, and the reconciliation does not undo that");

@@ -26,7 +26,7 @@ internal sealed class AccountUnlinker(RelayDbContext db, LinkedAccounts accounts
         if (revokeWithTwitch)
         {
             var list = await helix.ListEventSubSubscriptionsAsync(cancellationToken);
-            foreach (var subscription in list.Subscriptions.Where(s => IsFor(s, broadcasterUserId)))
+            foreach (var subscription in list.Subscriptions.Where(s => s.ChannelUserId == broadcasterUserId))
             {
                 await helix.DeleteEventSubSubscriptionAsync(subscription.Id, cancellationToken);
             }
@@ -62,7 +62,4 @@ internal sealed class AccountUnlinker(RelayDbContext db, LinkedAccounts accounts
         sync.Request();
         return true;
     }
-
-    private static bool IsFor(EventSubSubscriptionInfo subscription, string broadcasterUserId) =>
-        subscription.Condition.Any(c => c.Key is "broadcaster_user_id" or "to_broadcaster_user_id" && c.Value.ValueKind == System.Text.Json.JsonValueKind.String && c.Value.GetString() == broadcasterUserId);
 }

@@ -147,8 +147,6 @@ internal sealed class SubscriptionSync : BackgroundService
         batch.BatchCommands.Add(gone);
         foreach (var subscription in current)
         {
-            var broadcaster = subscription.Condition.TryGetValue("broadcaster_user_id", out var b) ? b.GetString()
-                : subscription.Condition.TryGetValue("to_broadcaster_user_id", out var t) ? t.GetString() : null;
             var command = new NpgsqlBatchCommand("""
                 INSERT INTO eventsub_subscriptions (id, type, version, status, broadcaster_user_id, updated_at)
                 VALUES (@id, @type, @version, @status, @broadcaster, @now)
@@ -160,7 +158,7 @@ internal sealed class SubscriptionSync : BackgroundService
             command.Parameters.Add(new NpgsqlParameter<string>("type", subscription.Type));
             command.Parameters.Add(new NpgsqlParameter<string>("version", subscription.Version));
             command.Parameters.Add(new NpgsqlParameter<string>("status", subscription.Status));
-            command.Parameters.Add(new NpgsqlParameter("broadcaster", (object?)broadcaster ?? DBNull.Value));
+            command.Parameters.Add(new NpgsqlParameter("broadcaster", (object?)subscription.ChannelUserId ?? DBNull.Value));
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now.ToUniversalTime()));
             batch.BatchCommands.Add(command);
         }

@@ -47,7 +47,13 @@ internal sealed record EventSubSubscriptionInfo(
     [property: JsonPropertyName("condition")] IReadOnlyDictionary<string, JsonElement> Condition,
     [property: JsonPropertyName("created_at")] DateTimeOffset CreatedAt,
     [property: JsonPropertyName("transport")] EventSubTransport Transport,
-    [property: JsonPropertyName("cost")] int Cost);
+    [property: JsonPropertyName("cost")] int Cost)
+{
+    /// <summary>The channel the subscription is about, read from its condition as the webhook endpoint reads it.</summary>
+    [JsonIgnore]
+    public string? ChannelUserId => Webhooks.EventSubCondition.ChannelOf(name =>
+        Condition.TryGetValue(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null);
+}
 
 /// <summary>All subscriptions of the app, with Twitch's cost accounting from the last page.</summary>
 internal sealed record EventSubSubscriptionList(IReadOnlyList<EventSubSubscriptionInfo> Subscriptions, int Total, int TotalCost, int MaxTotalCost);
