@@ -82,13 +82,7 @@ internal sealed class SubscriptionSync : BackgroundService
             return null;
         }
 
-        await using var lockConnection = await _dataSource.OpenConnectionAsync(cancellationToken);
-        await using (var takeLock = new NpgsqlCommand($"SELECT pg_advisory_lock({LockKey})", lockConnection))
-        {
-            await takeLock.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        try
+        await using (await ClusterLock.AcquireAsync(_dataSource, LockKey, cancellationToken))
         {
             await using var scope = _scopes.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<RelayDbContext>();
@@ -125,11 +119,6 @@ internal sealed class SubscriptionSync : BackgroundService
             _logger.LogInformation("Reconciled EventSub subscriptions: {Created} created, {Deleted} deleted, {Blocked} blocked, cost {TotalCost}/{MaxTotalCost}{Limit}",
                 result.Created.Count, result.Deleted.Count, result.Blocked.Count, result.TotalCost, result.MaxTotalCost, result.LimitReached ? " (limit reached)" : "");
             return result;
-        }
-        finally
-        {
-            await using var unlock = new NpgsqlCommand($"SELECT pg_advisory_unlock({LockKey})", lockConnection);
-            await unlock.ExecuteScalarAsync(CancellationToken.None);
         }
     }
 

@@ -25,24 +25,8 @@ internal sealed class TokenRefresher(IServiceScopeFactory scopes, Npgsql.NpgsqlD
     /// </summary>
     public async Task<int> RefreshDueAsync(CancellationToken cancellationToken)
     {
-        await using var lockConnection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using (var tryLock = new Npgsql.NpgsqlCommand($"SELECT pg_try_advisory_lock({LockKey})", lockConnection))
-        {
-            if (!(bool)(await tryLock.ExecuteScalarAsync(cancellationToken))!)
-            {
-                return 0;
-            }
-        }
-
-        try
-        {
-            return await RefreshAsync(cancellationToken);
-        }
-        finally
-        {
-            await using var unlock = new Npgsql.NpgsqlCommand($"SELECT pg_advisory_unlock({LockKey})", lockConnection);
-            await unlock.ExecuteScalarAsync(CancellationToken.None);
-        }
+        await using var exclusive = await Data.ClusterLock.TryAcquireAsync(dataSource, LockKey, cancellationToken);
+        return exclusive is null ? 0 : await RefreshAsync(cancellationToken);
     }
 
     private async Task<int> RefreshAsync(CancellationToken cancellationToken)
