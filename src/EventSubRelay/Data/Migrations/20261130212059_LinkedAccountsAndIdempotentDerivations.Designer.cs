@@ -13,8 +13,8 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace EventSubRelay.Data.Migrations
 {
     [DbContext(typeof(RelayDbContext))]
-    [Migration("20261130201829_LinkedAccounts")]
-    partial class LinkedAccounts
+    [Migration("20261130212059_LinkedAccountsAndIdempotentDerivations")]
+    partial class LinkedAccountsAndIdempotentDerivations
     {
         /// <inheritdoc />
         protected override void BuildTargetModel(ModelBuilder modelBuilder)
