@@ -100,12 +100,12 @@ internal static class AccountsExtensions
     /// </summary>
     public static void UseDashboard(this IApplicationBuilder app)
     {
+        var twitch = app.ApplicationServices.GetRequiredService<IOptions<TwitchOptions>>().Value;
+        var policy = $"default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' https:; form-action 'self' {new Uri(twitch.AuthBaseUrl).GetLeftPart(UriPartial.Authority)}; frame-ancestors 'none'; base-uri 'none'";
         app.Use((context, next) =>
         {
-            var twitch = context.RequestServices.GetRequiredService<IOptions<TwitchOptions>>().Value;
             var headers = context.Response.Headers;
-            headers.ContentSecurityPolicy =
-                $"default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' https:; form-action 'self' {new Uri(twitch.AuthBaseUrl).GetLeftPart(UriPartial.Authority)}; frame-ancestors 'none'; base-uri 'none'";
+            headers.ContentSecurityPolicy = policy;
             headers.XFrameOptions = "DENY";
             headers.XContentTypeOptions = "nosniff";
             headers["Referrer-Policy"] = "no-referrer";

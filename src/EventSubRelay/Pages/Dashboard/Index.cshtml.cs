@@ -22,7 +22,8 @@ internal sealed class IndexModel(
     AccountUnlinker unlinker,
     SubscriptionSync sync,
     OverlayTokens overlayTokens,
-    TestAlerts testAlerts) : PageModel
+    TestAlerts testAlerts,
+    TimeProvider time) : PageModel
 {
     public bool Configured => twitch.Value.IsConfigured;
 
@@ -168,7 +169,7 @@ internal sealed class IndexModel(
         Tokens = await db.OverlayTokens.AsNoTracking().Where(t => t.BroadcasterUserId == broadcaster && t.RevokedAt == null).OrderBy(t => t.CreatedAt).ToListAsync(cancellationToken);
         Subscriptions = await db.Subscriptions.AsNoTracking().Where(s => s.BroadcasterUserId == broadcaster).OrderBy(s => s.Type).ToListAsync(cancellationToken);
         Blocks = await db.SubscriptionBlocks.AsNoTracking().Where(b => b.BroadcasterUserId == broadcaster && b.At >= account.UpdatedAt).OrderBy(b => b.Key).ToListAsync(cancellationToken);
-        var fresh = DateTimeOffset.UtcNow - OverlayConnectionDirectory.Expiry;
+        var fresh = time.GetUtcNow() - OverlayConnectionDirectory.Expiry;
         Connections = await db.OverlayConnections.AsNoTracking().Where(c => c.BroadcasterUserId == broadcaster && c.SeenAt >= fresh).OrderBy(c => c.ConnectedAt).ToListAsync(cancellationToken);
         var events = db.OverlayEvents.AsNoTracking().Where(e => e.BroadcasterUserId == broadcaster);
         if (!string.IsNullOrEmpty(Type))
