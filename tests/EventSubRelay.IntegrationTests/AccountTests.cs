@@ -153,6 +153,21 @@ public sealed partial class AccountTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_subscription_Twitch_revokes_shows_its_reason_on_the_dashboard()
+    {
+        using var dashboard = new DashboardClient(_relay.BaseAddress);
+        await dashboard.PostAsync("Login");
+        await SyncAsync();
+        var follow = _twitch.Subscriptions.Single(s => s.Type == "channel.follow");
+        (await follow.Verified.Task.WaitAsync(TimeSpan.FromSeconds(20))).Should().Be("enabled");
+
+        using var response = await _twitch.RevokeSubscriptionAsync(follow, "moderator_removed");
+
+        response.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await dashboard.GetAsync()).Should().MatchRegex(@"<td>channel\.follow</td><td>2</td><td>moderator_removed</td>");
+    }
+
+    [Fact]
     public async Task A_regular_channel_is_offered_no_affiliate_only_events()
     {
         var regular = _twitch.AddUser(broadcasterType: "");
