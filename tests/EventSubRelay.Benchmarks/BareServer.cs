@@ -4,7 +4,7 @@ namespace EventSubRelay.Benchmarks;
 
 /// <summary>
 /// The baseline: Kestrel with one endpoint that reads the whole body, as the relay does, and answers 204.
-/// It runs in a child process like the relay, with the same runtime settings (server GC), so the two
+/// It runs in a child process like the relay, with the same runtime settings (workstation GC), so the two
 /// differ only in what the relay does with the body.
 /// </summary>
 internal static class BareServer

@@ -8,6 +8,13 @@ if (args is [BareServer.Command, ..])
     return 0;
 }
 
+// The SignalR-only latency baseline too.
+if (args is [SignalROnlyServer.Command, ..])
+{
+    await SignalROnlyServer.RunAsync(args[1..]);
+    return 0;
+}
+
 // latency [--seconds N] [--rate N] [--clients N] [--broadcasters N]: webhook to overlay, against SignalR alone.
 if (args is ["latency", ..])
 {

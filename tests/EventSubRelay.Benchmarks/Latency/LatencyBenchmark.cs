@@ -26,19 +26,20 @@ internal static class LatencyBenchmark
         Console.WriteLine($"End-to-end latency: {settings.Rate} events/s for {settings.Seconds} s (after {settings.WarmUpSeconds} s warm-up), " +
                           $"{settings.Clients} overlay clients across {settings.Broadcasters} broadcasters, {Environment.ProcessorCount} cores");
 
-        var baseline = await MeasureSignalROnlyAsync(settings, viaHttp: false);
-        var forwarder = await MeasureSignalROnlyAsync(settings, viaHttp: true);
+        var floor = await MeasureInProcessFloorAsync(settings);
+        var signalROnly = await MeasureSignalROnlyProcessAsync(settings);
         var relay = await MeasureRelayAsync(settings);
 
         Console.WriteLine();
         Console.WriteLine($"{"path",-34} {"events",8} {"receipts",9} {"lost",6} {"p50 ms",8} {"p99 ms",8} {"max ms",8}");
-        foreach (var result in new[] { baseline, forwarder, relay })
+        foreach (var result in new[] { floor, signalROnly, relay })
         {
             Console.WriteLine(result.ToString());
         }
 
-        Console.WriteLine($"{"relay p99 / server -> client p99",-34} {relay.P99 / baseline.P99,8:0.00}x");
-        Console.WriteLine($"{"relay p99 / POST -> client p99",-34} {relay.P99 / forwarder.P99,8:0.00}x");
+        // Like for like: both are processes of their own receiving the same POSTs; the floor has no process boundary.
+        Console.WriteLine($"{"relay p99 / POST -> client p99",-34} {relay.P99 / signalROnly.P99,8:0.00}x");
+        Console.WriteLine($"{"relay p99 / server -> client p99",-34} {relay.P99 / floor.P99,8:0.00}x");
         return relay.Lost == 0 ? 0 : 1;
     }
 
@@ -101,49 +102,64 @@ internal static class LatencyBenchmark
     }
 
     /// <summary>
-    /// The baselines: a bare SignalR server sending the same envelopes to the same groups, either from
-    /// inside the server or for each webhook POST it receives (no signature, no database).
+    /// The floor: the bare SignalR server inside this process sends the envelope to the group itself
+    /// (no HTTP, no process boundary between sender and clients).
     /// </summary>
-    private static async Task<Result> MeasureSignalROnlyAsync(Settings settings, bool viaHttp)
+    private static async Task<Result> MeasureInProcessFloorAsync(Settings settings)
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.AddSignalR();
-        builder.WebHost.UseUrls($"http://127.0.0.1:{LocalPostgres.FreePort()}");
-        await using var app = builder.Build();
-        app.MapHub<BaselineHub>("/hubs/baseline");
-        var hub = app.Services.GetRequiredService<IHubContext<BaselineHub>>();
-        var data = JsonDocument.Parse(FollowEvent("1")).RootElement.Clone();
-        app.MapPost("/eventsub", async (HttpRequest request) =>
-        {
-            using var body = await JsonDocument.ParseAsync(request.Body);
-            var broadcaster = body.RootElement.GetProperty("subscription").GetProperty("condition").GetProperty("broadcaster_user_id").GetString()!;
-            var id = request.Headers["Twitch-Eventsub-Message-Id"].ToString();
-            await hub.Clients.Group(broadcaster).SendAsync(OverlayClientMethods.Event,
-                new OverlayEnvelope(id, 0, DateTimeOffset.UtcNow, broadcaster, false, OverlayEventKind.Twitch("Follow"), body.RootElement.GetProperty("event").Clone()));
-            return Results.NoContent();
-        });
+        await using var app = SignalROnlyServer.Build([], $"http://127.0.0.1:{LocalPostgres.FreePort()}");
         await app.StartAsync();
         var address = new Uri(app.Urls.First());
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = address };
-
-        var clients = await ConnectAsync(settings, i => (new Uri(address, "/hubs/baseline"), BroadcasterId(i % settings.Broadcasters)), subscribe: false);
+        var hub = app.Services.GetRequiredService<IHubContext<SignalROnlyServer.BaselineHub>>();
+        var data = JsonDocument.Parse(FollowEvent("1")).RootElement.Clone();
+        var clients = await ConnectBaselineClientsAsync(settings, address);
         try
         {
-            return viaHttp
-                ? await DriveAsync("SignalR only: POST -> client", settings, clients, async (broadcaster, id) =>
-                {
-                    using var response = await SendWebhookAsync(http, BroadcasterId(broadcaster), id);
-                })
-                : await DriveAsync("SignalR only: server -> client", settings, clients, (broadcaster, id) =>
-                    hub.Clients.Group(BroadcasterId(broadcaster)).SendAsync(OverlayClientMethods.Event,
-                        new OverlayEnvelope(id, 0, DateTimeOffset.UtcNow, BroadcasterId(broadcaster), false, OverlayEventKind.Twitch("Follow"), data)));
+            return await DriveAsync("SignalR only: server -> client", settings, clients, (broadcaster, id) =>
+                SignalROnlyServer.SendAsync(hub, BroadcasterId(broadcaster), id, data));
         }
         finally
         {
             await Task.WhenAll(clients.Select(c => c.Connection.DisposeAsync().AsTask()));
         }
     }
+
+    /// <summary>
+    /// The SignalR-only sender: the bare SignalR server as a process of its own, like the relay, receiving the
+    /// same webhook POSTs and forwarding each to the group.
+    /// </summary>
+    private static async Task<Result> MeasureSignalROnlyProcessAsync(Settings settings)
+    {
+        var workDirectory = Path.Combine(Path.GetTempPath(), "eventsubrelay-latency", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(workDirectory);
+        try
+        {
+            var address = Benchmark.LoopbackAddress();
+            var dll = System.Reflection.Assembly.GetEntryAssembly()!.Location;
+            await using var server = ChildProcess.Start("SignalR-only server", dll, [SignalROnlyServer.Command], Benchmark.ServerEnvironment(address), Path.Combine(workDirectory, "signalr.log"));
+            await server.WaitUntilReadyAsync(new Uri(address, "/healthz"), TimeSpan.FromSeconds(60), CancellationToken.None);
+            using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = address };
+            var clients = await ConnectBaselineClientsAsync(settings, address);
+            try
+            {
+                return await DriveAsync("SignalR only: POST -> client", settings, clients, async (broadcaster, id) =>
+                {
+                    using var response = await SendWebhookAsync(http, BroadcasterId(broadcaster), id);
+                });
+            }
+            finally
+            {
+                await Task.WhenAll(clients.Select(c => c.Connection.DisposeAsync().AsTask()));
+            }
+        }
+        finally
+        {
+            Directory.Delete(workDirectory, recursive: true);
+        }
+    }
+
+    private static Task<List<Client>> ConnectBaselineClientsAsync(Settings settings, Uri address) =>
+        ConnectAsync(settings, i => (new Uri(address, SignalROnlyServer.HubPath), BroadcasterId(i % settings.Broadcasters)), subscribe: false);
 
     /// <summary>Sends events at the fixed rate, round-robin over broadcasters, and collects receipt latencies.</summary>
     private static async Task<Result> DriveAsync(string name, Settings settings, IReadOnlyList<Client> clients, Func<int, string, Task> send)
@@ -267,15 +283,5 @@ internal static class LatencyBenchmark
     private sealed record Result(string Name, int Events, int Receipts, int Lost, double P50, double P99, double Max)
     {
         public override string ToString() => $"{Name,-34} {Events,8} {Receipts,9} {Lost,6} {P50,8:0.0} {P99,8:0.0} {Max,8:0.0}";
-    }
-
-    /// <summary>The baseline: clients join their broadcaster's group, as overlay clients do, and nothing else.</summary>
-    private sealed class BaselineHub : Hub
-    {
-        public override async Task OnConnectedAsync()
-        {
-            var broadcaster = Context.GetHttpContext()!.Request.Query["broadcaster"].ToString();
-            await Groups.AddToGroupAsync(Context.ConnectionId, broadcaster);
-        }
     }
 }
