@@ -16,8 +16,7 @@ FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 WORKDIR /app
 COPY --from=build /app ./
 ENV ASPNETCORE_HTTP_PORTS=8080 \
-    ASPNETCORE_ENVIRONMENT=Production \
-    DOTNET_gcServer=0
+    ASPNETCORE_ENVIRONMENT=Production
 EXPOSE 8080
 USER $APP_UID
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=3 CMD ["dotnet", "EventSubRelay.dll", "healthcheck"]
