@@ -1,5 +1,6 @@
 using System.Net;
 using EventSubRelay.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
 namespace EventSubRelay.IntegrationTests;
@@ -172,5 +173,72 @@ public sealed class DurabilityTests
             .Should().Be(acknowledged.Length);
         (await Database.CountAsync(connectionString, "SELECT count(*) FROM notifications WHERE message_id = ANY(@ids) AND delivered_at IS NULL", ("ids", acknowledged)))
             .Should().Be(0, "shutdown finishes delivery of what it committed");
+    }
+
+    [Fact]
+    public async Task Batches_racing_over_the_same_message_ids_wait_for_each_other_instead_of_deadlocking()
+    {
+        await using var factory = await RelayFactory.StartAsync();
+        var store = factory.Services.GetRequiredService<Processing.NotificationStore>();
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        // "a…" sorts before "b…" in any collation.
+        var first = "a-" + TwitchWebhook.NewMessageId();
+        var second = "b-" + TwitchWebhook.NewMessageId();
+        const string insert = """
+            INSERT INTO notifications (message_id, subscription_id, subscription_type, subscription_version, broadcaster_user_id,
+                                       message_timestamp, received_at, retry_count, payload, delivered_at)
+            VALUES (@id, 'sub', 'channel.follow', '2', @broadcaster, now(), now(), 0, '{}'::jsonb, now())
+            """;
+
+        // Another instance's batch has stored `first` and not committed yet.
+        await using var other = new NpgsqlConnection(factory.ConnectionString);
+        await other.OpenAsync();
+        await using var transaction = await other.BeginTransactionAsync();
+        await ExecuteAsync(other, insert, first, broadcaster);
+
+        // This instance's batch has them in the other order (a Twitch retry racing the original): it must wait for
+        // `first` before it takes `second`, otherwise the other batch's `second` below closes a deadlock.
+        var racing = store.InsertNewAsync([Incoming(second, broadcaster), Incoming(first, broadcaster)], CancellationToken.None);
+        await WaitUntilBlockedAsync(factory.ConnectionString, other.ProcessID);
+        await ExecuteAsync(other, insert, second, broadcaster);
+        await transaction.CommitAsync();
+
+        (await racing).Should().BeEmpty("the other instance stored both first");
+        (await Database.CountAsync(factory.ConnectionString, "SELECT count(*) FROM notifications WHERE message_id = ANY(@ids)", ("ids", new[] { first, second }))).Should().Be(2);
+    }
+
+    [Fact]
+    public async Task Sequence_numbers_follow_the_order_notifications_arrived_in()
+    {
+        await using var factory = await RelayFactory.StartAsync();
+        var store = factory.Services.GetRequiredService<Processing.NotificationStore>();
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        var ids = new[] { "c-" + TwitchWebhook.NewMessageId(), "a-" + TwitchWebhook.NewMessageId(), "b-" + TwitchWebhook.NewMessageId() };
+
+        var inserted = await store.InsertNewAsync(ids.Select(id => Incoming(id, broadcaster)).ToList(), CancellationToken.None);
+
+        inserted.OrderBy(i => i.Seq).Select(i => i.MessageId).Should().Equal(ids);
+    }
+
+    private static Processing.IncomingNotification Incoming(string messageId, string broadcaster) =>
+        new(messageId, "sub", "channel.follow", "2", broadcaster, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, 0, TwitchWebhook.NotificationBody(broadcaster));
+
+    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, string id, string broadcaster)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        command.Parameters.AddWithValue("id", id);
+        command.Parameters.AddWithValue("broadcaster", broadcaster);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Waits until some session waits for a lock held by <paramref name="holder"/>.</summary>
+    private static async Task WaitUntilBlockedAsync(string connectionString, int holder)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (await Database.CountAsync(connectionString, "SELECT count(*) FROM pg_stat_activity WHERE @holder = ANY(pg_blocking_pids(pid))", ("holder", holder)) == 0)
+        {
+            DateTime.UtcNow.Should().BeBefore(deadline, "the racing batch should be waiting for the other instance's row");
+            await Task.Delay(20);
+        }
     }
 }

@@ -31,9 +31,9 @@ internal sealed class OverlayConnectionDirectory(
             command.Parameters.Add(new NpgsqlParameter<long>("me", lease.Key));
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
-        catch (Exception exception) when (exception is NpgsqlException or OperationCanceledException)
+        catch (Exception exception) when (exception is NpgsqlException or OperationCanceledException or ObjectDisposedException)
         {
-            // The rows expire by themselves.
+            // Best effort at shutdown (the database may be gone already): the rows expire by themselves.
         }
     }
 

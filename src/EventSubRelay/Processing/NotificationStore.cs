@@ -19,13 +19,24 @@ internal sealed class NotificationStore(
     public const string AsyncCommitKey = "async-commit";
 
     /// <summary>Inserts the batch, skipping message ids already stored; returns the new ones with their sequence numbers.</summary>
+    /// <remarks>
+    /// Sequence numbers follow the batch's order (arrival), but rows are inserted in message id order: two
+    /// instances committing batches that share message ids (a Twitch retry racing the original) then lock
+    /// them in the same order, so one waits for the other instead of both deadlocking into a 503.
+    /// </remarks>
     public async Task<IReadOnlyList<(string MessageId, long Seq)>> InsertNewAsync(IReadOnlyList<IncomingNotification> batch, CancellationToken cancellationToken)
     {
         const string sql = """
-            INSERT INTO notifications (message_id, subscription_id, subscription_type, subscription_version, broadcaster_user_id,
+            INSERT INTO notifications (seq, message_id, subscription_id, subscription_type, subscription_version, broadcaster_user_id,
                                        message_timestamp, received_at, retry_count, payload, ingested_by)
-            SELECT n.*, @ingested_by FROM unnest(@message_id, @subscription_id, @subscription_type, @subscription_version, @broadcaster_user_id,
-                                 @message_timestamp, @received_at, @retry_count, @payload::jsonb[]) AS n
+            OVERRIDING SYSTEM VALUE
+            SELECT n.*, @ingested_by
+            FROM (SELECT nextval(pg_get_serial_sequence('notifications', 'seq')), u.*
+                  FROM unnest(@message_id, @subscription_id, @subscription_type, @subscription_version, @broadcaster_user_id,
+                              @message_timestamp, @received_at, @retry_count, @payload::jsonb[])
+                       AS u(message_id, subscription_id, subscription_type, subscription_version, broadcaster_user_id,
+                            message_timestamp, received_at, retry_count, payload)) AS n
+            ORDER BY n.message_id
             ON CONFLICT (message_id) DO NOTHING
             RETURNING message_id, seq
             """;
