@@ -37,8 +37,7 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
     private async Task<LoadResult> RunBareAsync(string workDirectory, CancellationToken cancellationToken)
     {
         var baseAddress = LoopbackAddress();
-        var dll = Assembly.GetEntryAssembly()!.Location;
-        await using var server = ChildProcess.Start("bare Kestrel", dll, [BareServer.Command], ServerEnvironment(baseAddress), Path.Combine(workDirectory, "bare.log"));
+        await using var server = ChildProcess.StartThisProgram("bare Kestrel", BareServer.Command, ServerEnvironment(baseAddress), Path.Combine(workDirectory, "bare.log"));
         await server.WaitUntilReadyAsync(new Uri(baseAddress, "/healthz"), StartupTimeout, cancellationToken);
         output.WriteLine($"(a) bare Kestrel on {baseAddress}: {options.WarmupSeconds} s warm-up, {options.Seconds} s measured…");
         var measuring = LoadGenerator.RunAsync("(a) bare Kestrel: read body, 204", new Uri(baseAddress, "/eventsub"), new FollowNotifications(Secret), options, cancellationToken);

@@ -52,6 +52,10 @@ internal sealed class ChildProcess : IAsyncDisposable
         return new ChildProcess(name, process, logFile);
     }
 
+    /// <summary>This benchmark program itself as a child process, running one of its server commands (a baseline).</summary>
+    public static ChildProcess StartThisProgram(string name, string command, IReadOnlyDictionary<string, string> environment, string logFile) =>
+        Start(name, System.Reflection.Assembly.GetEntryAssembly()!.Location, [command], environment, logFile);
+
     /// <summary>Waits until <paramref name="url"/> answers 200; fails with the end of the log if the process exits or time runs out.</summary>
     public async Task WaitUntilReadyAsync(Uri url, TimeSpan timeout, CancellationToken cancellationToken)
     {

@@ -43,6 +43,13 @@ internal sealed class FollowNotifications(string secret)
     /// <summary>The size of a typical body, for the report.</summary>
     public static int TypicalBodyBytes => Body(100_001, 50_000_001, "2026-11-24T16:00:00.0000000Z").Length;
 
+    /// <summary>The <c>event</c> object of a notification's body, for senders that skip the webhook.</summary>
+    public static System.Text.Json.JsonElement Event(long broadcaster, long follower)
+    {
+        using var body = System.Text.Json.JsonDocument.Parse(Body(broadcaster, follower, "2026-11-24T16:00:00.0000000Z"));
+        return body.RootElement.GetProperty("event").Clone();
+    }
+
     private static byte[] Body(long broadcaster, long follower, string followedAt) => Encoding.UTF8.GetBytes(
         $$$"""
         {"subscription":{"id":"f1c2a387-161a-49f9-a165-0f21d7a4{{{broadcaster:x8}}}","type":"channel.follow","version":"2","status":"enabled","cost":0,"condition":{"broadcaster_user_id":"{{{broadcaster}}}","moderator_user_id":"{{{broadcaster}}}"},"transport":{"method":"webhook","callback":"https://relay.example.com/eventsub"},"created_at":"2026-11-01T10:11:12.634234626Z"},"event":{"user_id":"{{{follower}}}","user_login":"viewer_{{{follower}}}","user_name":"Viewer_{{{follower}}}","broadcaster_user_id":"{{{broadcaster}}}","broadcaster_user_login":"streamer_{{{broadcaster}}}","broadcaster_user_name":"Streamer_{{{broadcaster}}}","followed_at":"{{{followedAt}}}"}}

@@ -47,7 +47,7 @@ internal static class SignalROnlyServer
         return app;
     }
 
-    /// <summary>What both the relay and the baseline send: an overlay envelope to the broadcaster's clients.</summary>
+    /// <summary>Sends what the relay sends for a follow, an overlay envelope, to the broadcaster's group.</summary>
     public static Task SendAsync(IHubContext<BaselineHub> hub, string broadcaster, string id, JsonElement data) =>
         hub.Clients.Group(broadcaster).SendAsync(OverlayClientMethods.Event,
             new OverlayEnvelope(id, 0, DateTimeOffset.UtcNow, broadcaster, false, OverlayEventKind.Twitch("Follow"), data));
