@@ -97,14 +97,20 @@ public sealed class DurabilityTests
 
     private static async Task<string> InsertUndeliveredAsync(string connectionString, string broadcaster, long owner)
     {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
         var id = TwitchWebhook.NewMessageId();
-        await Database.ExecuteAsync(connectionString, """
+        await InsertUndeliveredAsync(connection, id, broadcaster, owner);
+        return id;
+    }
+
+    /// <summary>A notification as another instance stores it, before it delivers it.</summary>
+    private static Task InsertUndeliveredAsync(NpgsqlConnection connection, string id, string broadcaster, long owner) =>
+        Database.ExecuteAsync(connection, """
             INSERT INTO notifications (message_id, subscription_id, subscription_type, subscription_version, broadcaster_user_id,
                                        message_timestamp, received_at, retry_count, payload, ingested_by)
             VALUES (@id, 'sub', 'channel.follow', '2', @broadcaster, now(), now(), 0, @payload::jsonb, @owner)
             """, ("id", id), ("broadcaster", broadcaster), ("payload", TwitchWebhook.NotificationBody(broadcaster)), ("owner", owner));
-        return id;
-    }
 
     [Fact]
     public async Task Full_queue_answers_503_and_every_acknowledged_notification_is_stored()
@@ -184,23 +190,19 @@ public sealed class DurabilityTests
         // "a…" sorts before "b…" in any collation.
         var first = "a-" + TwitchWebhook.NewMessageId();
         var second = "b-" + TwitchWebhook.NewMessageId();
-        const string insert = """
-            INSERT INTO notifications (message_id, subscription_id, subscription_type, subscription_version, broadcaster_user_id,
-                                       message_timestamp, received_at, retry_count, payload, delivered_at)
-            VALUES (@id, 'sub', 'channel.follow', '2', @broadcaster, now(), now(), 0, '{}'::jsonb, now())
-            """;
+        const long otherInstance = 4_000_000_003;
 
         // Another instance's batch has stored `first` and not committed yet.
         await using var other = new NpgsqlConnection(factory.ConnectionString);
         await other.OpenAsync();
         await using var transaction = await other.BeginTransactionAsync();
-        await ExecuteAsync(other, insert, first, broadcaster);
+        await InsertUndeliveredAsync(other, first, broadcaster, otherInstance);
 
         // This instance's batch has them in the other order (a Twitch retry racing the original): it must wait for
         // `first` before it takes `second`, otherwise the other batch's `second` below closes a deadlock.
         var racing = store.InsertNewAsync([Incoming(second, broadcaster), Incoming(first, broadcaster)], CancellationToken.None);
         await WaitUntilBlockedAsync(factory.ConnectionString, other.ProcessID);
-        await ExecuteAsync(other, insert, second, broadcaster);
+        await InsertUndeliveredAsync(other, second, broadcaster, otherInstance);
         await transaction.CommitAsync();
 
         (await racing).Should().BeEmpty("the other instance stored both first");
@@ -222,14 +224,6 @@ public sealed class DurabilityTests
 
     private static Processing.IncomingNotification Incoming(string messageId, string broadcaster) =>
         new(messageId, "sub", "channel.follow", "2", broadcaster, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, 0, TwitchWebhook.NotificationBody(broadcaster));
-
-    private static async Task ExecuteAsync(NpgsqlConnection connection, string sql, string id, string broadcaster)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        command.Parameters.AddWithValue("id", id);
-        command.Parameters.AddWithValue("broadcaster", broadcaster);
-        await command.ExecuteNonQueryAsync();
-    }
 
     /// <summary>Waits until some session waits for a lock held by <paramref name="holder"/>.</summary>
     private static async Task WaitUntilBlockedAsync(string connectionString, int holder)

@@ -23,6 +23,7 @@ internal sealed class NotificationStore(
     /// Sequence numbers follow the batch's order (arrival), but rows are inserted in message id order: two
     /// instances committing batches that share message ids (a Twitch retry racing the original) then lock
     /// them in the same order, so one waits for the other instead of both deadlocking into a 503.
+    /// <c>notifications_seq_seq</c> is the sequence behind the identity column <c>seq</c>.
     /// </remarks>
     public async Task<IReadOnlyList<(string MessageId, long Seq)>> InsertNewAsync(IReadOnlyList<IncomingNotification> batch, CancellationToken cancellationToken)
     {
@@ -31,7 +32,7 @@ internal sealed class NotificationStore(
                                        message_timestamp, received_at, retry_count, payload, ingested_by)
             OVERRIDING SYSTEM VALUE
             SELECT n.*, @ingested_by
-            FROM (SELECT nextval(pg_get_serial_sequence('notifications', 'seq')), u.*
+            FROM (SELECT nextval('notifications_seq_seq'), u.*
                   FROM unnest(@message_id, @subscription_id, @subscription_type, @subscription_version, @broadcaster_user_id,
                               @message_timestamp, @received_at, @retry_count, @payload::jsonb[])
                        AS u(message_id, subscription_id, subscription_type, subscription_version, broadcaster_user_id,

@@ -25,6 +25,12 @@ public static class Database
     {
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
+        await ExecuteAsync(connection, sql, parameters);
+    }
+
+    /// <summary>On an open connection, so inside its transaction if it has one.</summary>
+    public static async Task ExecuteAsync(NpgsqlConnection connection, string sql, params (string Name, object Value)[] parameters)
+    {
         await using var command = new NpgsqlCommand(sql, connection);
         foreach (var (name, value) in parameters)
         {
