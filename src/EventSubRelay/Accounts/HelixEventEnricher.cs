@@ -23,11 +23,9 @@ internal sealed class HelixEventEnricher(StoredEventEnricher stored, IServiceSco
             return null;
         }
 
-        return await cache.GetOrCreateAsync(("profile-image", userId), async entry =>
+        return await CachedAsync(("profile-image", userId), ProfileCacheFor, async services =>
         {
-            entry.AbsoluteExpirationRelativeToNow = ProfileCacheFor;
-            await using var scope = scopes.CreateAsyncScope();
-            var users = await scope.ServiceProvider.GetRequiredService<HelixClient>().GetUsersAsync([userId], cancellationToken);
+            var users = await services.GetRequiredService<HelixClient>().GetUsersAsync([userId], cancellationToken);
             return users.Count > 0 ? users[0].ProfileImageUrl : null;
         });
     }
@@ -40,17 +38,15 @@ internal sealed class HelixEventEnricher(StoredEventEnricher stored, IServiceSco
             return known;
         }
 
-        var rewards = await cache.GetOrCreateAsync(("rewards", broadcasterUserId), async entry =>
+        var rewards = await CachedAsync(("rewards", broadcasterUserId), RewardCacheFor, async services =>
         {
-            entry.AbsoluteExpirationRelativeToNow = RewardCacheFor;
-            await using var scope = scopes.CreateAsyncScope();
-            var accounts = scope.ServiceProvider.GetRequiredService<LinkedAccounts>();
+            var accounts = services.GetRequiredService<LinkedAccounts>();
             if (await accounts.FindAsync(broadcasterUserId, cancellationToken) is not { RelinkReason: null } account || accounts.AccessToken(account) is not { } token)
             {
                 return [];
             }
 
-            return await scope.ServiceProvider.GetRequiredService<HelixClient>().GetCustomRewardsAsync(broadcasterUserId, token, cancellationToken);
+            return await services.GetRequiredService<HelixClient>().GetCustomRewardsAsync(broadcasterUserId, token, cancellationToken);
         });
         return rewards?.FirstOrDefault(r => r.Id == rewardId) is { } reward
             ? new RewardDetails(reward.BackgroundColor, reward.IsUserInputRequired, reward.IsEnabled, reward.IsPaused)
@@ -64,14 +60,19 @@ internal sealed class HelixEventEnricher(StoredEventEnricher stored, IServiceSco
             return (null, null);
         }
 
-        var cheermotes = await cache.GetOrCreateAsync(("cheermotes", broadcasterUserId), async entry =>
-        {
-            entry.AbsoluteExpirationRelativeToNow = CheermoteCacheFor;
-            await using var scope = scopes.CreateAsyncScope();
-            return await scope.ServiceProvider.GetRequiredService<HelixClient>().GetCheermotesAsync(broadcasterUserId, cancellationToken);
-        });
+        var cheermotes = await CachedAsync(("cheermotes", broadcasterUserId), CheermoteCacheFor,
+            services => services.GetRequiredService<HelixClient>().GetCheermotesAsync(broadcasterUserId, cancellationToken));
         var tier = cheermotes?.FirstOrDefault(c => string.Equals(c.Prefix, prefix, StringComparison.OrdinalIgnoreCase))?
             .Tiers.Where(t => t.MinBits <= bits).MaxBy(t => t.MinBits);
         return (tier?.Color, tier?.ImageUrl());
     }
+
+    /// <summary>What <paramref name="load"/> returns, from the cache for <paramref name="lifetime"/>; a failed load is not cached.</summary>
+    private Task<T?> CachedAsync<T>(object key, TimeSpan lifetime, Func<IServiceProvider, Task<T>> load) =>
+        cache.GetOrCreateAsync(key, async entry =>
+        {
+            entry.AbsoluteExpirationRelativeToNow = lifetime;
+            await using var scope = scopes.CreateAsyncScope();
+            return await load(scope.ServiceProvider);
+        });
 }

@@ -38,7 +38,7 @@ internal sealed class TokenRefresher(IServiceScopeFactory scopes, Npgsql.NpgsqlD
         var due = Time.GetUtcNow() + RefreshBefore;
         foreach (var listed in await accounts.ListAsync(cancellationToken))
         {
-            // Read again: another instance may have refreshed it since the list was read.
+            // Read again: a re-link since the list was read (on any instance) replaced and revoked the listed tokens.
             if (listed.RelinkReason is not null || listed.ExpiresAt > due
                 || await accounts.FindAsync(listed.BroadcasterUserId, cancellationToken) is not { RelinkReason: null } account || account.ExpiresAt > due)
             {

@@ -40,7 +40,7 @@ internal sealed class TestAlerts(CatalogueMapper mapper, OverlayFanOut fanOut, T
             new JsonObject { ["event"] = @event }.ToJsonString());
         var envelopes = (await mapper.MapTestAsync(notification, cancellationToken))
             .Where(e => e.Type == type)
-            .Select(e => new OverlayEnvelope(e.Id, 0, e.TimeStamp, e.BroadcasterUserId, IsTest: true, OverlayEventKind.Twitch(e.Type), e.Data))
+            .Select(e => e.ToEnvelope())
             .ToList();
         await fanOut.SendAsync(_ => Task.FromResult<IReadOnlyList<OverlayEnvelope>>(envelopes), cancellationToken);
         return envelopes;

@@ -182,7 +182,7 @@ internal sealed class DeliveryWorker(
                 return events
                     .Where(e => stored.Contains(e.Id))
                     .OrderBy(e => e.Seq)
-                    .Select(e => new OverlayEnvelope(e.Id, e.Seq, e.TimeStamp, e.BroadcasterUserId, e.IsTest, OverlayEventKind.Twitch(e.Type), e.Data))
+                    .Select(e => e.ToEnvelope())
                     .ToList();
             },
             cancellationToken);

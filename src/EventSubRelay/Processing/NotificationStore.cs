@@ -205,4 +205,8 @@ internal sealed record PreparedEvent(
     DateTimeOffset TimeStamp,
     JsonElement Data,
     long Seq = 0,
-    string? DedupKey = null);
+    string? DedupKey = null)
+{
+    /// <summary>The event as overlays receive it.</summary>
+    public Overlay.OverlayEnvelope ToEnvelope() => new(Id, Seq, TimeStamp, BroadcasterUserId, IsTest, Overlay.OverlayEventKind.Twitch(Type), Data);
+}
