@@ -46,6 +46,8 @@ internal sealed class AccountUnlinker(RelayDbContext db, LinkedAccounts accounts
             }
         }
 
+        // All or nothing: a failure half-way must not leave overlay tokens of a channel that is no longer linked.
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         db.LinkedAccounts.Remove(account);
         await db.SaveChangesAsync(cancellationToken);
         await db.SubscriptionBlocks.Where(b => b.BroadcasterUserId == broadcasterUserId).ExecuteDeleteAsync(cancellationToken);
@@ -57,6 +59,8 @@ internal sealed class AccountUnlinker(RelayDbContext db, LinkedAccounts accounts
             await db.OverlayEvents.Where(e => e.BroadcasterUserId == broadcasterUserId).ExecuteDeleteAsync(cancellationToken);
             await db.Notifications.Where(n => n.BroadcasterUserId == broadcasterUserId).ExecuteDeleteAsync(cancellationToken);
         }
+
+        await transaction.CommitAsync(cancellationToken);
 
         logger.LogInformation("Unlinked {BroadcasterUserId}{History}", broadcasterUserId, deleteHistory ? " and deleted its event history" : "");
         sync.Request();
