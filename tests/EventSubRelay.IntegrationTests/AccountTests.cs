@@ -98,6 +98,23 @@ public sealed partial class AccountTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_dashboard_shows_each_connected_overlay_with_the_last_event_it_was_sent_and_showed()
+    {
+        using var dashboard = new DashboardClient(_relay.BaseAddress);
+        await dashboard.PostAsync("Login");
+        await using var overlay = await _relay.ConnectOverlayAsync(await _relay.CreateOverlayTokenAsync(_user.Id, "alert box"));
+        await overlay.SubscribeAsync("Follow");
+        (await dashboard.GetAsync()).Should().Contain("alert box").And.Contain("nothing sent yet").And.Contain("no alert shown yet");
+
+        await _relay.SendNotificationAsync(_user.Id);
+        var follow = await overlay.NextAsync();
+        await overlay.Connection.InvokeAsync("Ack", follow.Id);
+
+        var page = await dashboard.GetAsync();
+        page.Should().Contain($"last sent: Follow at {follow.TimeStamp:u}").And.Contain("last alert shown");
+    }
+
+    [Fact]
     public async Task Raids_redemptions_and_cheers_are_enriched_from_helix()
     {
         using var dashboard = new DashboardClient(_relay.BaseAddress);

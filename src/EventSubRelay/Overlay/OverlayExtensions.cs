@@ -27,6 +27,7 @@ internal static class OverlayExtensions
         builder.Services.AddSingleton<TestAlerts>();
         builder.Services.AddSingleton<OverlayReplay>();
         builder.Services.AddSingleton<OverlayConnections>();
+        builder.Services.AddSingleton<OverlayStatusReport>();
         builder.Services.AddSingleton<InvalidTokenLimiter>();
         builder.Services.AddHostedService<RevokedTokenWatcher>();
         builder.Services.AddHostedService<OverlayConnectionDirectory>();

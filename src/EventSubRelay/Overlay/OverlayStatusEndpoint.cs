@@ -4,8 +4,7 @@ using Npgsql;
 namespace EventSubRelay.Overlay;
 
 /// <summary>
-/// <c>GET /api/overlays/status</c>: the broadcaster's live overlay connections on every instance, what each
-/// subscribed to, the last event sent to it and the last alert it reported as shown.
+/// <c>GET /api/overlays/status</c>: the broadcaster's live overlay connections on every instance (see <see cref="OverlayStatusReport"/>).
 /// </summary>
 internal static class OverlayStatusEndpoint
 {
@@ -13,10 +12,18 @@ internal static class OverlayStatusEndpoint
         endpoints.MapGet("/api/overlays/status", GetStatusAsync)
             .RequireAuthorization(policy => policy.AddAuthenticationSchemes(OverlayTokenAuthentication.SchemeName).RequireAuthenticatedUser());
 
-    private static async Task<Ok<OverlayStatus>> GetStatusAsync(HttpContext context, OverlayConnections connections, NpgsqlDataSource dataSource, TimeProvider time, CancellationToken cancellationToken)
-    {
-        var broadcaster = context.User.FindFirst(OverlayTokenAuthentication.BroadcasterClaim)!.Value;
+    private static async Task<Ok<OverlayStatus>> GetStatusAsync(HttpContext context, OverlayStatusReport report, CancellationToken cancellationToken) =>
+        TypedResults.Ok(await report.ForAsync(context.User.FindFirst(OverlayTokenAuthentication.BroadcasterClaim)!.Value, cancellationToken));
+}
 
+/// <summary>
+/// A broadcaster's live overlay connections on every instance, what each subscribed to, the last event sent to it
+/// and the last alert it reported as shown: for the status API and the dashboard.
+/// </summary>
+internal sealed class OverlayStatusReport(OverlayConnections connections, NpgsqlDataSource dataSource, TimeProvider time)
+{
+    public async Task<OverlayStatus> ForAsync(string broadcaster, CancellationToken cancellationToken)
+    {
         // This instance's connections as they are now; the others' as their instances last published them.
         var local = connections.All()
             .Where(c => c.User!.FindFirst(OverlayTokenAuthentication.BroadcasterClaim)!.Value == broadcaster)
@@ -40,7 +47,7 @@ internal static class OverlayStatusEndpoint
                 connection.LastAck));
         }
 
-        return TypedResults.Ok(new OverlayStatus(broadcaster, statuses));
+        return new OverlayStatus(broadcaster, statuses);
     }
 
     private static async Task<List<Connection>> PublishedAsync(NpgsqlDataSource dataSource, string broadcaster, DateTimeOffset freshSince, CancellationToken cancellationToken)

@@ -23,7 +23,7 @@ internal sealed class IndexModel(
     SubscriptionSync sync,
     OverlayTokens overlayTokens,
     TestAlerts testAlerts,
-    TimeProvider time) : PageModel
+    OverlayStatusReport overlayStatus) : PageModel
 {
     public bool Configured => twitch.Value.IsConfigured;
 
@@ -41,7 +41,7 @@ internal sealed class IndexModel(
 
     public IReadOnlyList<SubscriptionBlock> Blocks { get; private set; } = [];
 
-    public IReadOnlyList<OverlayConnectionRecord> Connections { get; private set; } = [];
+    public IReadOnlyList<OverlayConnectionStatus> Connections { get; private set; } = [];
 
     public IReadOnlyList<StoredOverlayEvent> RecentEvents { get; private set; } = [];
 
@@ -169,8 +169,7 @@ internal sealed class IndexModel(
         Tokens = await db.OverlayTokens.AsNoTracking().Where(t => t.BroadcasterUserId == broadcaster && t.RevokedAt == null).OrderBy(t => t.CreatedAt).ToListAsync(cancellationToken);
         Subscriptions = await db.Subscriptions.AsNoTracking().Where(s => s.BroadcasterUserId == broadcaster).OrderBy(s => s.Type).ToListAsync(cancellationToken);
         Blocks = await db.SubscriptionBlocks.AsNoTracking().Where(b => b.BroadcasterUserId == broadcaster && b.At >= account.UpdatedAt).OrderBy(b => b.Key).ToListAsync(cancellationToken);
-        var fresh = time.GetUtcNow() - OverlayConnectionDirectory.Expiry;
-        Connections = await db.OverlayConnections.AsNoTracking().Where(c => c.BroadcasterUserId == broadcaster && c.SeenAt >= fresh).OrderBy(c => c.ConnectedAt).ToListAsync(cancellationToken);
+        Connections = (await overlayStatus.ForAsync(broadcaster, cancellationToken)).Connections;
         var events = db.OverlayEvents.AsNoTracking().Where(e => e.BroadcasterUserId == broadcaster);
         if (!string.IsNullOrEmpty(Type))
         {
