@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text.Json;
 using EventSubRelay.Data;
+using EventSubRelay.Operations;
 using EventSubRelay.Twitch;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -38,12 +39,9 @@ internal static class AccountsExtensions
 
         builder.Services.AddScoped<LinkedAccounts>();
         builder.Services.AddScoped<AccountUnlinker>();
-        builder.Services.AddSingleton<SubscriptionSync>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<SubscriptionSync>());
-        builder.Services.AddSingleton<TokenRefresher>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<TokenRefresher>());
-        builder.Services.AddSingleton<AuthorizationRevocations>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<AuthorizationRevocations>());
+        builder.Services.AddSharedHostedService<SubscriptionSync>();
+        builder.Services.AddSharedHostedService<TokenRefresher>();
+        builder.Services.AddSharedHostedService<AuthorizationRevocations>();
         builder.Services.AddRazorPages();
 
         // Development and tests run on plain http; everywhere else the cookies are Secure (terminate TLS in front of the relay).

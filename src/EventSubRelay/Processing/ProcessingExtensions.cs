@@ -1,4 +1,5 @@
 using EventSubRelay.Events;
+using EventSubRelay.Operations;
 
 namespace EventSubRelay.Processing;
 
@@ -22,7 +23,6 @@ internal static class ProcessingExtensions
         // Hosted services stop in reverse order: ingest drains and completes the delivery queue, then delivery drains it.
         builder.Services.AddHostedService<DeliveryWorker>();
         builder.Services.AddHostedService<IngestWorker>();
-        builder.Services.AddSingleton<RetentionService>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<RetentionService>());
+        builder.Services.AddSharedHostedService<RetentionService>();
     }
 }
