@@ -104,6 +104,37 @@ public sealed class ScaleOutTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task An_overlay_that_reconnects_to_the_other_instance_gets_what_it_missed_exactly_once()
+    {
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        var token = await RelayProcess.CreateOverlayTokenAsync(_environment, broadcaster);
+        await using var witness = await OverlayClient.ConnectAsync(A.BaseAddress, token);
+        await witness.SubscribeAsync("*");
+        long lastSeen;
+        await using (var before = await OverlayClient.ConnectAsync(B.BaseAddress, token))
+        {
+            await before.SubscribeAsync("*");
+            var seen = await SendAsync(A, broadcaster);
+            lastSeen = (await before.NextAsync()).Seq;
+            (await witness.NextAsync()).Id.Should().Be(seen);
+        }
+
+        // Sent while the overlay was away, mostly by the instance it does not come back to.
+        var missed = new List<string>();
+        foreach (var relay in new[] { A, B, A, A })
+        {
+            missed.Add(await SendAsync(relay, broadcaster));
+        }
+
+        await witness.WaitForAsync(1 + missed.Count);
+        await using var after = await OverlayClient.ConnectAsync(B.BaseAddress, token, afterSeq: lastSeen);
+        await after.SubscribeAsync("*");
+        var live = await SendAsync(A, broadcaster);
+
+        (await after.ReceivedBeforeAsync(live)).Select(e => e.Id).Should().Equal(missed);
+    }
+
+    [Fact]
     public async Task Status_through_either_instance_reports_connections_on_both()
     {
         var broadcaster = TwitchWebhook.NewBroadcasterId();

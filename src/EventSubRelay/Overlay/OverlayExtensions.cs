@@ -18,12 +18,15 @@ internal static class OverlayExtensions
                 CompositeResolver.Create([JsonElementMessagePackFormatter.Instance], [ContractlessStandardResolver.Instance])));
 
         // Several instances share groups through Redis; without it the relay runs alone.
-        if (builder.Configuration["SignalR:Redis"] is { Length: > 0 } redis)
+        var sharedGroups = builder.Configuration["SignalR:Redis"] is { Length: > 0 };
+        if (sharedGroups)
         {
-            signalR.AddStackExchangeRedis(redis, options => options.Configuration.ChannelPrefix = StackExchange.Redis.RedisChannel.Literal("eventsubrelay"));
+            signalR.AddStackExchangeRedis(builder.Configuration["SignalR:Redis"]!, options => options.Configuration.ChannelPrefix = StackExchange.Redis.RedisChannel.Literal("eventsubrelay"));
         }
+
         builder.Services.AddScoped<OverlayTokens>();
-        builder.Services.AddSingleton<OverlayFanOut>();
+        builder.Services.AddSingleton(services => new OverlayFanOut(
+            services.GetRequiredService<Microsoft.AspNetCore.SignalR.IHubContext<OverlayHub>>(), services.GetRequiredService<OverlayReplay>(), sharedGroups));
         builder.Services.AddSingleton<TestAlerts>();
         builder.Services.AddSingleton<OverlayReplay>();
         builder.Services.AddSingleton<OverlayConnections>();

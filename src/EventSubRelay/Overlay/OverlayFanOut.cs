@@ -5,9 +5,10 @@ namespace EventSubRelay.Overlay;
 /// <summary>
 /// Sends events to overlay groups, one batch at a time and in sequence order. Joining a group goes
 /// through the same gate, so a joining client learns exactly which events it missed (those up to
-/// <see cref="LastSentSeq"/>) and receives every later one live: no gap, no duplicate.
+/// <see cref="JoinHorizonAsync"/>) and receives every later one live: no gap, no duplicate.
 /// </summary>
-internal sealed class OverlayFanOut(IHubContext<OverlayHub> hub) : IDisposable
+/// <param name="sharedGroups">Whether other instances send to the same groups (the Redis backplane).</param>
+internal sealed class OverlayFanOut(IHubContext<OverlayHub> hub, OverlayReplay replay, bool sharedGroups) : IDisposable
 {
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -53,6 +54,22 @@ internal sealed class OverlayFanOut(IHubContext<OverlayHub> hub) : IDisposable
             _gate.Release();
         }
     }
+
+    /// <summary>
+    /// The sequence number up to which a connection that has just joined a group of the broadcaster received
+    /// nothing live, so that a replay up to it and the live events after it fit without gap. Call it after the
+    /// join, inside <see cref="ChangeMembershipAsync"/>.
+    /// </summary>
+    /// <remarks>
+    /// Alone, that is <see cref="LastSentSeq"/>: this instance stores each event before sending it, both with
+    /// sending paused, so what it has stored it has sent. Other instances' events reach the group through the
+    /// backplane, past this gate; they too are stored before they are sent, so the broadcaster's highest stored
+    /// sequence number, read after the join, covers every one the connection was too late for. One that another
+    /// instance stored just before this read and sends just after the join arrives both live and in the replay:
+    /// clients that use several instances drop repeated ids (see docs/overlay-api.md).
+    /// </remarks>
+    public async Task<long> JoinHorizonAsync(string broadcasterUserId, CancellationToken cancellationToken) =>
+        sharedGroups ? Math.Max(LastSentSeq, await replay.LatestSeqAsync(broadcasterUserId, cancellationToken)) : LastSentSeq;
 
     /// <summary>Runs a change of group membership with sending paused; returns the last sequence number sent before it.</summary>
     public async Task<long> ChangeMembershipAsync(Func<Task> change, CancellationToken cancellationToken)

@@ -152,7 +152,6 @@ internal sealed class OverlayHub(OverlayFanOut fanOut, OverlayReplay replay, Ove
 
     private async Task JoinAsync(ConnectionSubscriptions state, string broadcaster, string type)
     {
-        var upTo = fanOut.LastSentSeq;
         if (type == OverlayGroups.AllTypes)
         {
             if (state.All is not null)
@@ -167,9 +166,10 @@ internal sealed class OverlayHub(OverlayFanOut fanOut, OverlayReplay replay, Ove
             }
 
             await Groups.AddToGroupAsync(Context.ConnectionId, OverlayGroups.For(broadcaster, OverlayGroups.AllTypes));
+            var allUpTo = await fanOut.JoinHorizonAsync(broadcaster, Context.ConnectionAborted);
             lock (state.Types)
             {
-                state.All = upTo;
+                state.All = allUpTo;
             }
 
             return;
@@ -177,7 +177,8 @@ internal sealed class OverlayHub(OverlayFanOut fanOut, OverlayReplay replay, Ove
 
         lock (state.Types)
         {
-            if (!state.Types.TryAdd(type, upTo))
+            // Claimed before the join, so a second Subscribe of the same type does nothing; its horizon is set after it.
+            if (!state.Types.TryAdd(type, fanOut.LastSentSeq))
             {
                 return;
             }
@@ -186,6 +187,12 @@ internal sealed class OverlayHub(OverlayFanOut fanOut, OverlayReplay replay, Ove
         if (state.All is null)
         {
             await Groups.AddToGroupAsync(Context.ConnectionId, OverlayGroups.For(broadcaster, type));
+        }
+
+        var upTo = await fanOut.JoinHorizonAsync(broadcaster, Context.ConnectionAborted);
+        lock (state.Types)
+        {
+            state.Types[type] = upTo;
         }
     }
 

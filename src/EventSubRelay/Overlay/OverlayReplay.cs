@@ -65,6 +65,14 @@ internal sealed class OverlayReplay(NpgsqlDataSource dataSource, IOptions<Overla
         return (events, (int)(total - events.Count));
     }
 
+    /// <summary>The highest sequence number stored for the broadcaster (0 when none).</summary>
+    public async Task<long> LatestSeqAsync(string broadcasterUserId, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand("SELECT COALESCE(MAX(seq), 0) FROM overlay_events WHERE broadcaster_user_id = @broadcaster");
+        command.Parameters.Add(new NpgsqlParameter<string>("broadcaster", broadcasterUserId));
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
     /// <summary>The broadcaster's most recent events of the given types (all when null), oldest first.</summary>
     public async Task<IReadOnlyList<OverlayEnvelope>> RecentAsync(string broadcasterUserId, int count, string[]? types, CancellationToken cancellationToken)
     {
