@@ -1,5 +1,7 @@
 using System.Net;
 using EventSubRelay.IntegrationTests.Infrastructure;
+using EventSubRelay.Overlay;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -39,6 +41,26 @@ public sealed class DurabilityTests
         retry.StatusCode.Should().Be(HttpStatusCode.NoContent);
         readyAfter.StatusCode.Should().Be(HttpStatusCode.OK);
         (await overlay.NextAsync()).Id.Should().Be(messageId);
+    }
+
+    [Fact]
+    public async Task A_send_that_fails_after_its_events_were_stored_is_retried_without_losing_or_repeating_any()
+    {
+        var sends = (FailingGroupSends?)null;
+        await using var factory = await RelayFactory.StartAsync(services: services => services.AddSingleton<HubLifetimeManager<OverlayHub>>(provider =>
+            sends = ActivatorUtilities.CreateInstance<FailingGroupSends>(provider)));
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        await using var overlay = await factory.ConnectOverlayAsync(await factory.CreateOverlayTokenAsync(broadcaster));
+        await overlay.SubscribeAsync("*");
+
+        // A first chat message makes two events, ChatMessage then FirstWord: the first goes out, the second's send fails.
+        sends!.FailAfter(1);
+        var chat = await factory.SendNotificationAsync(broadcaster, "channel.chat.message", "1", TwitchWebhook.ChatEvent(broadcaster));
+        var marker = await factory.SendNotificationAsync(broadcaster);
+
+        var received = await overlay.ReceivedBeforeAsync(marker);
+        received.Select(e => (e.Id, e.Event.Type)).Should().Equal((chat, "ChatMessage"), ($"{chat}:FirstWord", "FirstWord"));
+        factory.Logs.Rendered().Should().Contain(line => line.Contains("retrying", StringComparison.Ordinal), "the failed send was retried, not skipped");
     }
 
     [Fact]

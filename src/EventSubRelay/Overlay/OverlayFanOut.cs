@@ -27,9 +27,11 @@ internal sealed class OverlayFanOut(IHubContext<OverlayHub> hub, OverlayReplay r
 
     /// <summary>
     /// Prepares (stores) and sends a batch with joins paused, so that a joining client either finds an
-    /// event in its replay or receives it live, never both and never neither.
+    /// event in its replay or receives it live, never both and never neither. <paramref name="sent"/> hears of
+    /// each envelope once it has gone out, so a caller retrying a failed send knows what not to send again.
     /// </summary>
-    public async Task<IReadOnlyList<OverlayEnvelope>> SendAsync(Func<CancellationToken, Task<IReadOnlyList<OverlayEnvelope>>> prepare, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<OverlayEnvelope>> SendAsync(
+        Func<CancellationToken, Task<IReadOnlyList<OverlayEnvelope>>> prepare, CancellationToken cancellationToken, Action<OverlayEnvelope>? sent = null)
     {
         await _gate.WaitAsync(cancellationToken);
         try
@@ -45,6 +47,7 @@ internal sealed class OverlayFanOut(IHubContext<OverlayHub> hub, OverlayReplay r
                 // A connection is never in both groups (see OverlayHub), so nobody receives it twice.
                 await hub.Clients.Groups(groups).SendAsync(OverlayClientMethods.Event, envelope, cancellationToken);
                 LastSentSeq = Math.Max(LastSentSeq, envelope.Seq);
+                sent?.Invoke(envelope);
             }
 
             return envelopes;

@@ -129,17 +129,28 @@ internal sealed class DeliveryWorker(
         fanOut.MarkReady(await WithRetryAsync(store.LatestEventSeqAsync, stoppingToken));
     }
 
-    private Task DeliverWithRetryAsync(IReadOnlyList<CommittedNotification> batch, bool redelivery, CancellationToken stoppingToken) =>
-        WithRetryAsync(
+    /// <summary>
+    /// Delivers the batch, retrying until it succeeds. An attempt that failed may have stored the events and
+    /// sent some of them (a send through the Redis backplane fails while Redis is away): the next attempt is
+    /// a redelivery that skips what went out.
+    /// </summary>
+    private Task DeliverWithRetryAsync(IReadOnlyList<CommittedNotification> batch, bool redelivery, CancellationToken stoppingToken)
+    {
+        var sent = new HashSet<string>(StringComparer.Ordinal);
+        var attempted = false;
+        return WithRetryAsync(
             async ct =>
             {
-                await DeliverAsync(batch, redelivery, ct);
+                var again = attempted;
+                attempted = true;
+                await DeliverAsync(batch, redelivery || again, sent, ct);
                 return true;
             },
             stoppingToken,
             batch.Select(n => n.MessageId).ToArray());
+    }
 
-    private async Task DeliverAsync(IReadOnlyList<CommittedNotification> batch, bool redelivery, CancellationToken cancellationToken)
+    private async Task DeliverAsync(IReadOnlyList<CommittedNotification> batch, bool redelivery, HashSet<string> sent, CancellationToken cancellationToken)
     {
         var events = new List<PreparedEvent>(batch.Count);
         foreach (var notification in batch)
@@ -174,18 +185,20 @@ internal sealed class DeliveryWorker(
                 var stored = await store.InsertEventsAsync(events, ct);
                 if (redelivery && stored.Count < events.Count)
                 {
-                    // Stored before the restart but perhaps never sent: send those too.
+                    // Stored before a restart or a failed attempt but perhaps never sent: send those too. An event
+                    // another one was deduplicated against has a different id, so it is still left out.
                     var missing = events.Where(e => !stored.Contains(e.Id)).Select(e => e.Id).ToList();
                     stored = stored.Union(await store.StoredEventIdsAsync(missing, ct)).ToHashSet(StringComparer.Ordinal);
                 }
 
                 return events
-                    .Where(e => stored.Contains(e.Id))
+                    .Where(e => stored.Contains(e.Id) && !sent.Contains(e.Id))
                     .OrderBy(e => e.Seq)
                     .Select(e => e.ToEnvelope())
                     .ToList();
             },
-            cancellationToken);
+            cancellationToken,
+            envelope => sent.Add(envelope.Id));
         // Marking is off the path to the next batch: one mark in flight at a time, and a lost one only means
         // the outbox sends the same events (same ids and sequence numbers) again after a crash.
         await _marking;
