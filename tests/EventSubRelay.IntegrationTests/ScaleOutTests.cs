@@ -135,6 +135,35 @@ public sealed class ScaleOutTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Events_sent_while_Redis_was_away_reach_overlays_once_it_is_back()
+    {
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        var token = await RelayProcess.CreateOverlayTokenAsync(_environment, broadcaster);
+        await using var before = await OverlayClient.ConnectAsync(B.BaseAddress, token);
+        await before.SubscribeAsync("*");
+        await SendAsync(A, broadcaster);
+        var lastSeen = (await before.NextAsync()).Seq;
+        var closed = new TaskCompletionSource();
+        before.Connection.Closed += _ => Task.FromResult(closed.TrySetResult());
+
+        await _redis!.StopAsync();
+        // PostgreSQL is there, so the webhook is stored and acknowledged; sending it through Redis fails.
+        var during = await SendAsync(A, broadcaster);
+        await WaitForDeliveryFailureAsync(A);
+        await _redis.StartAgainAsync();
+
+        // Once B's subscription is back, B ends its overlay connections; the overlay reconnects and resumes.
+        await closed.Task.WaitAsync(TimeSpan.FromSeconds(60));
+        await using var after = await OverlayClient.ConnectAsync(B.BaseAddress, token, afterSeq: lastSeen);
+        await after.SubscribeAsync("*");
+        var marker = await SendAsync(A, broadcaster);
+
+        // A's retry of the failed send may land after the replay: overlays on several instances drop repeated ids.
+        var received = await after.ReceivedBeforeAsync(marker, TimeSpan.FromSeconds(60));
+        received.Select(e => e.Id).Distinct().Should().Equal(during);
+    }
+
+    [Fact]
     public async Task Status_through_either_instance_reports_connections_on_both()
     {
         var broadcaster = TwitchWebhook.NewBroadcasterId();
@@ -162,6 +191,17 @@ public sealed class ScaleOutTests : IAsyncLifetime
         fromB.SubscribedTypes.Should().Equal("Follow");
         fromB.LastEvent!.Id.Should().Be(follow);
         status.Connections.Single(c => c.LastAck is null).SubscribedTypes.Should().Equal("*");
+    }
+
+    /// <summary>Waits until the relay reports a failed delivery step on <c>/metrics</c> (a separate process can only be polled).</summary>
+    private static async Task WaitForDeliveryFailureAsync(RelayProcess relay)
+    {
+        using var client = new HttpClient { BaseAddress = relay.BaseAddress };
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        while (!System.Text.RegularExpressions.Regex.IsMatch(await client.GetStringAsync("/metrics", timeout.Token), @"^eventsubrelay_delivery_failures_total(\{[^}]*\})? [1-9]", System.Text.RegularExpressions.RegexOptions.Multiline))
+        {
+            await Task.Delay(200, timeout.Token);
+        }
     }
 
     private static async Task<string> SendAsync(RelayProcess relay, string broadcaster)

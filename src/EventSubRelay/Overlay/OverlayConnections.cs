@@ -31,6 +31,18 @@ internal sealed class OverlayConnections
         return aborted;
     }
 
+    /// <summary>Ends every connection; returns how many.</summary>
+    public int AbortAll()
+    {
+        var all = All();
+        foreach (var context in all)
+        {
+            context.Abort();
+        }
+
+        return all.Count;
+    }
+
     private static Guid TokenId(HubCallerContext context) =>
         Guid.Parse(context.User!.FindFirst(OverlayTokenAuthentication.TokenIdClaim)!.Value);
 }

@@ -1,5 +1,7 @@
 using MessagePack.Resolvers;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
+using StackExchange.Redis;
 
 namespace EventSubRelay.Overlay;
 
@@ -21,7 +23,8 @@ internal static class OverlayExtensions
         var sharedGroups = builder.Configuration["SignalR:Redis"] is { Length: > 0 };
         if (sharedGroups)
         {
-            signalR.AddStackExchangeRedis(builder.Configuration["SignalR:Redis"]!, options => options.Configuration.ChannelPrefix = StackExchange.Redis.RedisChannel.Literal("eventsubrelay"));
+            signalR.AddStackExchangeRedis(builder.Configuration["SignalR:Redis"]!, options => options.Configuration.ChannelPrefix = RedisChannel.Literal("eventsubrelay"));
+            builder.Services.AddOptions<RedisOptions>().Configure<OverlayConnections, ILogger<OverlayConnections>>(ResyncAfterBackplaneOutage);
         }
 
         builder.Services.AddScoped<OverlayTokens>();
@@ -35,6 +38,27 @@ internal static class OverlayExtensions
         builder.Services.AddHostedService<RevokedTokenWatcher>();
         builder.Services.AddHostedService<OverlayConnectionDirectory>();
     }
+
+    /// <summary>
+    /// Redis does not keep what is published while a subscriber is away, so events sent while this instance's
+    /// subscription to the backplane was down never reached its overlays. When the subscription is back, the
+    /// instance ends its overlay connections: clients reconnect and resume from their last sequence number,
+    /// and the replay brings what they missed (it is stored before it is sent).
+    /// </summary>
+    private static void ResyncAfterBackplaneOutage(RedisOptions options, OverlayConnections connections, ILogger<OverlayConnections> logger) =>
+        options.ConnectionFactory = async writer =>
+        {
+            var redis = await ConnectionMultiplexer.ConnectAsync(options.Configuration, writer);
+            redis.ConnectionRestored += (_, restored) =>
+            {
+                if (restored.ConnectionType == ConnectionType.Subscription)
+                {
+                    var closed = connections.AbortAll();
+                    logger.LogWarning("The Redis backplane is back after an outage; closed {Count} overlay connections so they resume what they missed", closed);
+                }
+            };
+            return redis;
+        };
 
     public static void MapOverlay(this IEndpointRouteBuilder endpoints) =>
         endpoints.MapHub<OverlayHub>(HubPath);

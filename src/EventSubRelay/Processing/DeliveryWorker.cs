@@ -239,6 +239,7 @@ internal sealed class DeliveryWorker(
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
                 logger.LogError(exception, "Delivering notifications {MessageIds} failed; retrying in {Delay}", messageIds ?? [], delay);
+                metrics.DeliveryFailed();
                 await Task.Delay(delay, time, stoppingToken);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));
             }

@@ -11,6 +11,7 @@ internal sealed class RelayMetrics
     private readonly Counter<long> _duplicates;
     private readonly Counter<long> _commitFailures;
     private readonly Counter<long> _delivered;
+    private readonly Counter<long> _deliveryFailures;
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _commitDuration;
     private readonly Histogram<double> _deliveryDuration;
@@ -28,6 +29,7 @@ internal sealed class RelayMetrics
         _duplicates = meter.CreateCounter<long>("eventsubrelay.notifications.duplicates", description: "Notifications whose message id was already stored.");
         _commitFailures = meter.CreateCounter<long>("eventsubrelay.notifications.commit_failures", description: "Notifications answered 503 because the commit failed.");
         _delivered = meter.CreateCounter<long>("eventsubrelay.events.sent", description: "Overlay events sent to the hub.");
+        _deliveryFailures = meter.CreateCounter<long>("eventsubrelay.delivery.failures", description: "Delivery steps that failed (database or Redis backplane away) and are being retried.");
         _batchSize = meter.CreateHistogram<int>("eventsubrelay.commit.batch_size", description: "Notifications per group commit.");
         _commitDuration = meter.CreateHistogram("eventsubrelay.commit.duration", "ms", "Time of one group commit (the durable insert before the acknowledgements).", advice: Milliseconds);
         _deliveryDuration = meter.CreateHistogram("eventsubrelay.delivery.duration", "ms", "From a batch's commit until its events were handed to SignalR (mapping, stored events, send).", advice: Milliseconds);
@@ -48,4 +50,6 @@ internal sealed class RelayMetrics
     public void DeliveryTook(TimeSpan sinceCommit) => _deliveryDuration.Record(sinceCommit.TotalMilliseconds);
 
     public void Delivered(int count) => _delivered.Add(count);
+
+    public void DeliveryFailed() => _deliveryFailures.Add(1);
 }

@@ -7,7 +7,7 @@ namespace EventSubRelay.IntegrationTests.Infrastructure;
 /// <summary>A throw-away redis-server on loopback, for the SignalR backplane.</summary>
 public sealed class RedisServer : IAsyncDisposable
 {
-    private readonly Process _process;
+    private Process _process;
 
     private RedisServer(Process process, int port)
     {
@@ -24,6 +24,39 @@ public sealed class RedisServer : IAsyncDisposable
         var executable = new[] { "/usr/bin/redis-server", "/usr/local/bin/redis-server" }.FirstOrDefault(File.Exists)
             ?? throw new InvalidOperationException("redis-server is not installed (apt-get install redis-server).");
         var port = LocalPostgres.FreePort();
+        var server = new RedisServer(Start(executable, port), port);
+        await server.WaitUntilListeningAsync();
+        return server;
+    }
+
+    /// <summary>Stops the server, as an outage would; its connections drop.</summary>
+    public async Task StopAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill();
+        }
+
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>Starts a stopped server again on the same port (empty: Redis keeps nothing here).</summary>
+    public async Task StartAgainAsync()
+    {
+        var executable = _process.StartInfo.FileName;
+        _process.Dispose();
+        _process = Start(executable, Port);
+        await WaitUntilListeningAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _process.Dispose();
+    }
+
+    private static Process Start(string executable, int port)
+    {
         var startInfo = new ProcessStartInfo(executable)
         {
             RedirectStandardOutput = true,
@@ -35,20 +68,7 @@ public sealed class RedisServer : IAsyncDisposable
             startInfo.ArgumentList.Add(argument);
         }
 
-        var server = new RedisServer(Process.Start(startInfo)!, port);
-        await server.WaitUntilListeningAsync();
-        return server;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill();
-        }
-
-        await _process.WaitForExitAsync();
-        _process.Dispose();
+        return Process.Start(startInfo)!;
     }
 
     private async Task WaitUntilListeningAsync()
