@@ -5,7 +5,7 @@ namespace EventSubRelay.Overlay;
 /// <summary>
 /// Sends events to overlay groups, one batch at a time and in sequence order. Joining a group goes
 /// through the same gate, so a joining client learns exactly which events it missed (those up to
-/// <see cref="JoinHorizonAsync"/>) and receives every later one live: no gap, no duplicate.
+/// <see cref="JoinHorizonAsync"/>) and receives every later one live: no gap, and on a single instance no duplicate.
 /// </summary>
 /// <param name="sharedGroups">Whether other instances send to the same groups (the Redis backplane).</param>
 internal sealed class OverlayFanOut(IHubContext<OverlayHub> hub, OverlayReplay replay, bool sharedGroups) : IDisposable
@@ -65,7 +65,8 @@ internal sealed class OverlayFanOut(IHubContext<OverlayHub> hub, OverlayReplay r
     /// </summary>
     /// <remarks>
     /// Alone, that is <see cref="LastSentSeq"/>: this instance stores each event before sending it, both with
-    /// sending paused, so what it has stored it has sent. Other instances' events reach the group through the
+    /// sending paused, so what it has stored up to there it has sent (the rest of a batch whose send failed has
+    /// higher sequence numbers and goes out when the delivery is retried). Other instances' events reach the group through the
     /// backplane, past this gate; they too are stored before they are sent, so the broadcaster's highest stored
     /// sequence number, read after the join, covers every one the connection was too late for. One that another
     /// instance stored just before this read and sends just after the join arrives both live and in the replay:
