@@ -54,10 +54,8 @@ public sealed class ScaleOutTests : IAsyncLifetime
     [Fact]
     public async Task Webhook_delivered_to_one_instance_reaches_an_overlay_on_the_other_exactly_once()
     {
-        var broadcaster = TwitchWebhook.NewBroadcasterId();
-        var token = await RelayProcess.CreateOverlayTokenAsync(_environment, broadcaster);
-        await using var onB = await OverlayClient.ConnectAsync(B.BaseAddress, token);
-        await onB.SubscribeAsync("*");
+        var (broadcaster, token) = await NewChannelAsync();
+        await using var onB = await SubscribedToAllAsync(B, token);
 
         var ids = new List<string>();
         for (var i = 0; i < 5; i++)
@@ -73,12 +71,9 @@ public sealed class ScaleOutTests : IAsyncLifetime
     [Fact]
     public async Task Same_notification_delivered_to_both_instances_is_fanned_out_once()
     {
-        var broadcaster = TwitchWebhook.NewBroadcasterId();
-        var token = await RelayProcess.CreateOverlayTokenAsync(_environment, broadcaster);
-        await using var onA = await OverlayClient.ConnectAsync(A.BaseAddress, token);
-        await using var onB = await OverlayClient.ConnectAsync(B.BaseAddress, token);
-        await onA.SubscribeAsync("*");
-        await onB.SubscribeAsync("*");
+        var (broadcaster, token) = await NewChannelAsync();
+        await using var onA = await SubscribedToAllAsync(A, token);
+        await using var onB = await SubscribedToAllAsync(B, token);
         var body = TwitchWebhook.NotificationBody(broadcaster);
         var ids = Enumerable.Range(0, 10).Select(_ => TwitchWebhook.NewMessageId()).ToList();
 
@@ -106,14 +101,11 @@ public sealed class ScaleOutTests : IAsyncLifetime
     [Fact]
     public async Task An_overlay_that_reconnects_to_the_other_instance_gets_what_it_missed_exactly_once()
     {
-        var broadcaster = TwitchWebhook.NewBroadcasterId();
-        var token = await RelayProcess.CreateOverlayTokenAsync(_environment, broadcaster);
-        await using var witness = await OverlayClient.ConnectAsync(A.BaseAddress, token);
-        await witness.SubscribeAsync("*");
+        var (broadcaster, token) = await NewChannelAsync();
+        await using var witness = await SubscribedToAllAsync(A, token);
         long lastSeen;
-        await using (var before = await OverlayClient.ConnectAsync(B.BaseAddress, token))
+        await using (var before = await SubscribedToAllAsync(B, token))
         {
-            await before.SubscribeAsync("*");
             var seen = await SendAsync(A, broadcaster);
             lastSeen = (await before.NextAsync()).Seq;
             (await witness.NextAsync()).Id.Should().Be(seen);
@@ -127,8 +119,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
         }
 
         await witness.WaitForAsync(1 + missed.Count);
-        await using var after = await OverlayClient.ConnectAsync(B.BaseAddress, token, afterSeq: lastSeen);
-        await after.SubscribeAsync("*");
+        await using var after = await SubscribedToAllAsync(B, token, afterSeq: lastSeen);
         var live = await SendAsync(A, broadcaster);
 
         (await after.ReceivedBeforeAsync(live)).Select(e => e.Id).Should().Equal(missed);
@@ -137,10 +128,8 @@ public sealed class ScaleOutTests : IAsyncLifetime
     [Fact]
     public async Task Events_sent_while_Redis_was_away_reach_overlays_once_it_is_back()
     {
-        var broadcaster = TwitchWebhook.NewBroadcasterId();
-        var token = await RelayProcess.CreateOverlayTokenAsync(_environment, broadcaster);
-        await using var before = await OverlayClient.ConnectAsync(B.BaseAddress, token);
-        await before.SubscribeAsync("*");
+        var (broadcaster, token) = await NewChannelAsync();
+        await using var before = await SubscribedToAllAsync(B, token);
         await SendAsync(A, broadcaster);
         var lastSeen = (await before.NextAsync()).Seq;
         var closed = new TaskCompletionSource();
@@ -154,8 +143,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
 
         // Once B's subscription is back, B ends its overlay connections; the overlay reconnects and resumes.
         await closed.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        await using var after = await OverlayClient.ConnectAsync(B.BaseAddress, token, afterSeq: lastSeen);
-        await after.SubscribeAsync("*");
+        await using var after = await SubscribedToAllAsync(B, token, afterSeq: lastSeen);
         var marker = await SendAsync(A, broadcaster);
 
         // A's retry of the failed send may land after the replay: overlays on several instances drop repeated ids.
@@ -166,8 +154,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
     [Fact]
     public async Task Status_through_either_instance_reports_connections_on_both()
     {
-        var broadcaster = TwitchWebhook.NewBroadcasterId();
-        var token = await RelayProcess.CreateOverlayTokenAsync(_environment, broadcaster);
+        var (broadcaster, token) = await NewChannelAsync();
         await using var onA = await OverlayClient.ConnectAsync(A.BaseAddress, token);
         await using var onB = await OverlayClient.ConnectAsync(B.BaseAddress, token);
         await onA.SubscribeAsync("*");
@@ -191,6 +178,19 @@ public sealed class ScaleOutTests : IAsyncLifetime
         fromB.SubscribedTypes.Should().Equal("Follow");
         fromB.LastEvent!.Id.Should().Be(follow);
         status.Connections.Single(c => c.LastAck is null).SubscribedTypes.Should().Equal("*");
+    }
+
+    private async Task<(string Broadcaster, string Token)> NewChannelAsync()
+    {
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        return (broadcaster, await RelayProcess.CreateOverlayTokenAsync(_environment, broadcaster));
+    }
+
+    private static async Task<OverlayClient> SubscribedToAllAsync(RelayProcess relay, string token, long? afterSeq = null)
+    {
+        var overlay = await OverlayClient.ConnectAsync(relay.BaseAddress, token, afterSeq);
+        await overlay.SubscribeAsync("*");
+        return overlay;
     }
 
     /// <summary>Waits until the relay reports a failed delivery step on <c>/metrics</c> (a separate process can only be polled).</summary>
