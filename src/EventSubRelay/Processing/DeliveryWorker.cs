@@ -137,13 +137,11 @@ internal sealed class DeliveryWorker(
     private Task DeliverWithRetryAsync(IReadOnlyList<CommittedNotification> batch, bool redelivery, CancellationToken stoppingToken)
     {
         var sent = new HashSet<string>(StringComparer.Ordinal);
-        var attempted = false;
+        var attempts = 0;
         return WithRetryAsync(
             async ct =>
             {
-                var again = attempted;
-                attempted = true;
-                await DeliverAsync(batch, redelivery || again, sent, ct);
+                await DeliverAsync(batch, redelivery || attempts++ > 0, sent, ct);
                 return true;
             },
             stoppingToken,
