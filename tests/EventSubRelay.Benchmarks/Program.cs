@@ -15,7 +15,7 @@ if (args is [SignalROnlyServer.Command, ..])
     return 0;
 }
 
-// latency [--seconds N] [--rate N] [--clients N] [--broadcasters N]: webhook to overlay, against SignalR alone.
+// latency [--seconds N] [--rate N] [--clients N] [--broadcasters N] [--rounds N]: webhook to overlay, against SignalR alone.
 if (args is ["latency", ..])
 {
     var latency = args[1..].Chunk(2).Where(p => p.Length == 2).ToDictionary(p => p[0], p => int.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
@@ -23,7 +23,8 @@ if (args is ["latency", ..])
         Rate: latency.GetValueOrDefault("--rate", 2000),
         Clients: latency.GetValueOrDefault("--clients", 1000),
         Broadcasters: latency.GetValueOrDefault("--broadcasters", 500),
-        Seconds: latency.GetValueOrDefault("--seconds", 10)));
+        Seconds: latency.GetValueOrDefault("--seconds", 10),
+        Rounds: latency.GetValueOrDefault("--rounds", 1)));
 }
 
 var options = BenchmarkOptions.Parse(args, Console.Error);
