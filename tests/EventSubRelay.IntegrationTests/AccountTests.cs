@@ -173,10 +173,7 @@ public sealed partial class AccountTests : IAsyncLifetime
     public async Task A_subscription_Twitch_revokes_shows_its_reason_on_the_dashboard()
     {
         using var dashboard = new DashboardClient(_relay.BaseAddress);
-        await dashboard.PostAsync("Login");
-        await SyncAsync();
-        var follow = _twitch.Subscriptions.Single(s => s.Type == "channel.follow");
-        (await follow.Verified.Task.WaitAsync(TimeSpan.FromSeconds(20))).Should().Be("enabled");
+        var follow = await LinkUntilVerifiedAsync(dashboard, "channel.follow");
 
         using var response = await _twitch.RevokeSubscriptionAsync(follow, "moderator_removed");
 
@@ -339,10 +336,7 @@ public sealed partial class AccountTests : IAsyncLifetime
     public async Task Twitch_reporting_the_authorization_revoked_unlinks_the_account()
     {
         using var dashboard = new DashboardClient(_relay.BaseAddress);
-        await dashboard.PostAsync("Login");
-        await SyncAsync();
-        var revoke = _twitch.Subscriptions.Single(s => s.Type == "user.authorization.revoke");
-        (await revoke.Verified.Task.WaitAsync(TimeSpan.FromSeconds(20))).Should().Be("enabled");
+        var revoke = await LinkUntilVerifiedAsync(dashboard, "user.authorization.revoke");
         var handled = new TaskCompletionSource<bool>();
         _relay.Services.GetRequiredService<AuthorizationRevocations>().Handled += (user, unlinked) =>
         {
@@ -375,6 +369,16 @@ public sealed partial class AccountTests : IAsyncLifetime
         await overlay.SubscribeAsync("Follow");
         var sent = await relay.SendNotificationAsync(broadcaster);
         (await overlay.NextAsync()).Id.Should().Be(sent);
+    }
+
+    /// <summary>Links the account, creates its subscriptions and waits until Twitch has verified the one of this type.</summary>
+    private async Task<FakeSubscription> LinkUntilVerifiedAsync(DashboardClient dashboard, string type)
+    {
+        await dashboard.PostAsync("Login");
+        await SyncAsync();
+        var subscription = _twitch.Subscriptions.Single(s => s.Type == type);
+        (await subscription.Verified.Task.WaitAsync(TimeSpan.FromSeconds(20))).Should().Be("enabled");
+        return subscription;
     }
 
     private async Task SyncAsync()
