@@ -46,9 +46,19 @@ internal sealed class OverlayHub(OverlayFanOut fanOut, OverlayReplay replay, Ove
         await fanOut.ChangeMembershipAsync(
             async () =>
             {
+                var joined = new List<string>();
                 foreach (var type in accepted)
                 {
-                    await JoinAsync(state, broadcaster, type);
+                    if (await JoinAsync(state, broadcaster, type))
+                    {
+                        joined.Add(type);
+                    }
+                }
+
+                // Read once all joins are done, so it covers every event the connection was too late for.
+                if (joined.Count > 0)
+                {
+                    state.Began(joined, await fanOut.JoinHorizonAsync(broadcaster, Context.ConnectionAborted));
                 }
 
                 // Replayed inside the same pause, so every missed event arrives before any live one.
@@ -150,13 +160,14 @@ internal sealed class OverlayHub(OverlayFanOut fanOut, OverlayReplay replay, Ove
 
     private string Broadcaster => Context.User!.FindFirst(OverlayTokenAuthentication.BroadcasterClaim)!.Value;
 
-    private async Task JoinAsync(ConnectionSubscriptions state, string broadcaster, string type)
+    /// <summary>Joins the type's group unless already subscribed; true when it joined (<see cref="ConnectionSubscriptions.Began"/> follows).</summary>
+    private async Task<bool> JoinAsync(ConnectionSubscriptions state, string broadcaster, string type)
     {
         if (type == OverlayGroups.AllTypes)
         {
             if (state.All is not null)
             {
-                return;
+                return false;
             }
 
             // The "all" group replaces the type groups, so no event reaches this connection twice.
@@ -166,21 +177,19 @@ internal sealed class OverlayHub(OverlayFanOut fanOut, OverlayReplay replay, Ove
             }
 
             await Groups.AddToGroupAsync(Context.ConnectionId, OverlayGroups.For(broadcaster, OverlayGroups.AllTypes));
-            var allUpTo = await fanOut.JoinHorizonAsync(broadcaster, Context.ConnectionAborted);
             lock (state.Types)
             {
-                state.All = allUpTo;
+                state.All = fanOut.LastSentSeq;
             }
 
-            return;
+            return true;
         }
 
         lock (state.Types)
         {
-            // Claimed before the join, so a second Subscribe of the same type does nothing; its horizon is set after it.
             if (!state.Types.TryAdd(type, fanOut.LastSentSeq))
             {
-                return;
+                return false;
             }
         }
 
@@ -189,11 +198,7 @@ internal sealed class OverlayHub(OverlayFanOut fanOut, OverlayReplay replay, Ove
             await Groups.AddToGroupAsync(Context.ConnectionId, OverlayGroups.For(broadcaster, type));
         }
 
-        var upTo = await fanOut.JoinHorizonAsync(broadcaster, Context.ConnectionAborted);
-        lock (state.Types)
-        {
-            state.Types[type] = upTo;
-        }
+        return true;
     }
 
     private async Task<bool> LeaveAsync(ConnectionSubscriptions state, string broadcaster, string type)
@@ -256,7 +261,7 @@ internal sealed class OverlayHub(OverlayFanOut fanOut, OverlayReplay replay, Ove
 public sealed record ResumeResult(int Replayed, int Skipped);
 
 /// <summary>
-/// One connection's subscriptions. Each remembers the last sequence number sent before it began,
+/// One connection's subscriptions. Each remembers where it began (<see cref="OverlayFanOut.JoinHorizonAsync"/>),
 /// which bounds what a resume may replay without repeating live events.
 /// </summary>
 internal sealed class ConnectionSubscriptions
@@ -268,6 +273,25 @@ internal sealed class ConnectionSubscriptions
     public Dictionary<string, long> Types { get; } = new(StringComparer.Ordinal);
     public long? PendingResumeAfter { get; set; }
     public bool IsEmpty => All is null && Types.Count == 0;
+
+    /// <summary>Sets where the just-joined subscriptions began (see <see cref="OverlayFanOut.JoinHorizonAsync"/>).</summary>
+    public void Began(IEnumerable<string> joined, long upTo)
+    {
+        lock (Types)
+        {
+            foreach (var type in joined)
+            {
+                if (type == OverlayGroups.AllTypes)
+                {
+                    All = upTo;
+                }
+                else
+                {
+                    Types[type] = upTo;
+                }
+            }
+        }
+    }
 
     /// <summary>The subscriptions and where each began. Hub calls change them while the status publisher reads them.</summary>
     public IReadOnlyList<(string Type, long UpTo)> Snapshot()
