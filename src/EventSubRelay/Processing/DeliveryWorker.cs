@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using EventSubRelay.Events;
 using EventSubRelay.Overlay;
 
@@ -29,7 +30,9 @@ internal sealed class DeliveryWorker(
 
     // Cancelled only when the host's shutdown timeout runs out: until then, committed notifications are delivered.
     private readonly CancellationTokenSource _abandon = new();
-    private Task _marking = Task.CompletedTask;
+
+    // Delivered notifications waiting to be marked: one UPDATE at a time, for all that queued up meanwhile.
+    private readonly Channel<IReadOnlyList<string>> _delivered = Channel.CreateUnbounded<IReadOnlyList<string>>(new UnboundedChannelOptions { SingleReader = true });
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -37,20 +40,27 @@ internal sealed class DeliveryWorker(
         await DeliverOutboxAsync(stoppingToken);
         using var stopSweeping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var sweeping = SweepOrphansAsync(stopSweeping.Token);
-
-        // The ingest worker completes the queue once it has stopped; what is in it is still delivered.
-        await foreach (var batch in delivery.Reader.ReadAllAsync(CancellationToken.None))
+        var marking = MarkDeliveredAsync(_abandon.Token);
+        try
         {
-            await DeliverWithRetryAsync(batch.Notifications, batch.Redelivery, _abandon.Token);
-            if (batch.CommittedAt is { } committedAt)
+            // The ingest worker completes the queue once it has stopped; what is in it is still delivered.
+            await foreach (var batch in delivery.Reader.ReadAllAsync(CancellationToken.None))
             {
-                metrics.DeliveryTook(time.GetElapsedTime(committedAt));
+                await DeliverWithRetryAsync(batch.Notifications, batch.Redelivery, _abandon.Token);
+                if (batch.CommittedAt is { } committedAt)
+                {
+                    metrics.DeliveryTook(time.GetElapsedTime(committedAt));
+                }
             }
-        }
 
-        await stopSweeping.CancelAsync();
-        await sweeping;
-        await _marking;
+            await stopSweeping.CancelAsync();
+            await sweeping;
+        }
+        finally
+        {
+            _delivered.Writer.Complete();
+            await marking;
+        }
     }
 
     /// <summary>Adopts what instances that died meanwhile left undelivered, through the same queue as live batches.</summary>
@@ -197,10 +207,9 @@ internal sealed class DeliveryWorker(
             },
             cancellationToken,
             envelope => sent.Add(envelope.Id));
-        // Marking is off the path to the next batch: one mark in flight at a time, and a lost one only means
-        // the outbox sends the same events (same ids and sequence numbers) again after a crash.
-        await _marking;
-        _marking = MarkDeliveredAsync(batch.Select(n => n.MessageId).ToList(), cancellationToken);
+        // Marking is off the path to the next batch; a lost mark only means the outbox sends the same events
+        // (same ids and sequence numbers) again after a crash.
+        _delivered.Writer.TryWrite(batch.Select(n => n.MessageId).ToList());
         metrics.Delivered(envelopes.Count);
         if (logger.IsEnabled(LogLevel.Debug))
         {
@@ -211,16 +220,28 @@ internal sealed class DeliveryWorker(
         }
     }
 
-    private async Task MarkDeliveredAsync(IReadOnlyList<string> messageIds, CancellationToken cancellationToken)
+    /// <summary>Marks delivered notifications until the delivery loop ends, in one statement for all that are waiting.</summary>
+    private async Task MarkDeliveredAsync(CancellationToken cancellationToken)
     {
-        try
+        var messageIds = new List<string>();
+        while (await _delivered.Reader.WaitToReadAsync(CancellationToken.None))
         {
-            await store.MarkDeliveredAsync(messageIds, time.GetUtcNow(), cancellationToken);
-        }
-        catch (Exception exception)
-        {
-            // The events went out; left unmarked, they are sent again (same ids and sequence numbers) after a restart.
-            logger.LogWarning(exception, "Could not mark notifications {MessageIds} delivered", messageIds);
+            while (_delivered.Reader.TryRead(out var delivered))
+            {
+                messageIds.AddRange(delivered);
+            }
+
+            try
+            {
+                await store.MarkDeliveredAsync(messageIds, time.GetUtcNow(), cancellationToken);
+            }
+            catch (Exception exception)
+            {
+                // The events went out; left unmarked, they are sent again (same ids and sequence numbers) after a restart.
+                logger.LogWarning(exception, "Could not mark notifications {MessageIds} delivered", messageIds);
+            }
+
+            messageIds.Clear();
         }
     }
 

@@ -424,8 +424,7 @@ namespace EventSubRelay.Data.Migrations
 
                     b.HasIndex("ReceivedAt");
 
-                    b.HasIndex(new[] { "Seq" }, "ix_notifications_seq")
-                        .IsUnique();
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("ReceivedAt"), "brin");
 
                     b.HasIndex(new[] { "Seq" }, "ix_notifications_undelivered")
                         .HasFilter("delivered_at IS NULL");
@@ -480,9 +479,9 @@ namespace EventSubRelay.Data.Migrations
                     b.HasIndex("Id")
                         .IsUnique();
 
-                    b.HasIndex("NotificationMessageId");
-
                     b.HasIndex("TimeStamp");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("TimeStamp"), "brin");
 
                     b.HasIndex("BroadcasterUserId", "DedupKey")
                         .IsUnique()
