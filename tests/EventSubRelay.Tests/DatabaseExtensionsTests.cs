@@ -1,4 +1,5 @@
 using EventSubRelay.Data;
+using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace EventSubRelay.Tests;
@@ -23,5 +24,14 @@ public sealed class DatabaseExtensionsTests
 
         settings.NoResetOnClose.Should().BeFalse();
         settings.MaxAutoPrepare.Should().Be(0);
+    }
+
+    [Fact]
+    public void The_checked_in_migrations_match_the_model()
+    {
+        // No connection is opened: the model is compared with the last migration's snapshot.
+        using var db = new RelayDbContext(new DbContextOptionsBuilder<RelayDbContext>().UseNpgsql("Host=unused").Options);
+
+        db.Database.HasPendingModelChanges().Should().BeFalse("a model change needs a migration: EventSubRelay add-migration <Name>");
     }
 }
