@@ -64,6 +64,45 @@ public sealed class DurabilityTests
     }
 
     [Fact]
+    public async Task Overlays_keep_receiving_while_delivery_marks_wait_for_the_database()
+    {
+        string connectionString;
+        var sent = new List<string>();
+        await using (var factory = await RelayFactory.StartAsync())
+        {
+            connectionString = factory.ConnectionString;
+            var broadcaster = TwitchWebhook.NewBroadcasterId();
+            await using var overlay = await factory.ConnectOverlayAsync(await factory.CreateOverlayTokenAsync(broadcaster));
+            await overlay.SubscribeAsync("*");
+
+            // Marking a notification delivered (an UPDATE) waits for a lock this test holds; storing one (an INSERT) does not.
+            const long gate = 4_000_000_101;
+            await Database.ExecuteAsync(connectionString, $$"""
+                CREATE FUNCTION wait_for_gate() RETURNS trigger LANGUAGE plpgsql AS $body$
+                BEGIN PERFORM pg_advisory_xact_lock_shared({{gate}}); RETURN NEW; END $body$;
+                CREATE TRIGGER marks_wait_for_gate BEFORE UPDATE ON notifications FOR EACH ROW EXECUTE FUNCTION wait_for_gate();
+                """);
+            await using var holder = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
+            await holder.OpenAsync();
+            await new NpgsqlCommand($"SELECT pg_advisory_lock({gate})", holder).ExecuteNonQueryAsync();
+
+            for (var i = 0; i < 3; i++)
+            {
+                sent.Add(await factory.SendNotificationAsync(broadcaster));
+                (await overlay.NextAsync()).Id.Should().Be(sent[^1], "a held-up mark must not hold up the next delivery");
+            }
+
+            (await Database.CountAsync(connectionString, "SELECT count(*) FROM notifications WHERE message_id = ANY(@ids) AND delivered_at IS NULL", ("ids", sent.ToArray())))
+                .Should().Be(sent.Count, "the marks are still waiting for the lock");
+            await holder.CloseAsync();
+        }
+
+        // Shutdown finishes the marks that were waiting.
+        (await Database.CountAsync(connectionString, "SELECT count(*) FROM notifications WHERE message_id = ANY(@ids) AND delivered_at IS NULL", ("ids", sent.ToArray())))
+            .Should().Be(0);
+    }
+
+    [Fact]
     public async Task Notifications_stored_but_not_delivered_before_a_restart_are_delivered_first()
     {
         var connectionString = await (await PostgresServer.Shared).CreateDatabaseAsync();
