@@ -68,6 +68,7 @@ public sealed class DurabilityTests
     {
         string connectionString;
         var sent = new List<string>();
+        Task<long> UnmarkedAsync() => Database.CountAsync(connectionString, "SELECT count(*) FROM notifications WHERE message_id = ANY(@ids) AND delivered_at IS NULL", ("ids", sent.ToArray()));
         await using (var factory = await RelayFactory.StartAsync())
         {
             connectionString = factory.ConnectionString;
@@ -92,14 +93,12 @@ public sealed class DurabilityTests
                 (await overlay.NextAsync()).Id.Should().Be(sent[^1], "a held-up mark must not hold up the next delivery");
             }
 
-            (await Database.CountAsync(connectionString, "SELECT count(*) FROM notifications WHERE message_id = ANY(@ids) AND delivered_at IS NULL", ("ids", sent.ToArray())))
-                .Should().Be(sent.Count, "the marks are still waiting for the lock");
+            (await UnmarkedAsync()).Should().Be(sent.Count, "the marks are still waiting for the lock");
             await holder.CloseAsync();
         }
 
         // Shutdown finishes the marks that were waiting.
-        (await Database.CountAsync(connectionString, "SELECT count(*) FROM notifications WHERE message_id = ANY(@ids) AND delivered_at IS NULL", ("ids", sent.ToArray())))
-            .Should().Be(0);
+        (await UnmarkedAsync()).Should().Be(0);
     }
 
     [Fact]

@@ -37,12 +37,14 @@ internal sealed class DeliveryWorker(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await WithRetryAsync(async ct => { await lease.EnsureHeldAsync(ct); return true; }, stoppingToken);
-        await DeliverOutboxAsync(stoppingToken);
-        using var stopSweeping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-        var sweeping = SweepOrphansAsync(stopSweeping.Token);
+        // Marks start with the first delivery, the outbox's included, and are finished however delivery ends.
         var marking = MarkDeliveredAsync(_abandon.Token);
         try
         {
+            await DeliverOutboxAsync(stoppingToken);
+            using var stopSweeping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+            var sweeping = SweepOrphansAsync(stopSweeping.Token);
+
             // The ingest worker completes the queue once it has stopped; what is in it is still delivered.
             await foreach (var batch in delivery.Reader.ReadAllAsync(CancellationToken.None))
             {
