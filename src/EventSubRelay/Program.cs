@@ -58,6 +58,7 @@ try
     app.UseExceptionHandler();
     app.UseStatusCodePages();
     app.UseRelayRequestLogging();
+    app.UseBadRequestAnswers();
     // Only the dashboard runs the authentication middleware (for Twitch's OAuth callback); the overlay endpoints'
     // policies name their scheme, and webhooks never pay for it.
     app.UseWhen(context => context.Request.Path.StartsWithSegments("/dashboard"), dashboard => dashboard.UseDashboard());

@@ -114,6 +114,86 @@ public sealed class WebhookBoundsTests(RelayFixture relay) : IClassFixture<Relay
         (await CountAsync("SELECT count(*) FROM notifications WHERE broadcaster_user_id = @id", broadcaster)).Should().Be(valid.Count);
     }
 
+    public static TheoryData<string, string, bool, string> MalformedFraming() => new()
+    {
+        { "bad chunk size", "Transfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n", false, "400" },
+        { "body shorter than Content-Length, then the client stops sending", "Content-Length: 100\r\n\r\n{\"a\":1}", true, "" },
+        { "body slower than the minimum data rate", "Content-Length: 100000\r\n\r\n{\"a\":1", false, "408" },
+    };
+
+    [Theory]
+    [MemberData(nameof(MalformedFraming))]
+    public async Task Malformed_framing_is_a_4xx_without_an_error_log(string _, string rest, bool halfClose, string status)
+    {
+        var before = Factory.Logs.Events.Count(IsWebhookRequestLine);
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(Factory.BaseAddress.Host, Factory.BaseAddress.Port);
+        var stream = tcp.GetStream();
+        var path = $"/eventsub?framing={Guid.NewGuid():N}";
+        await stream.WriteAsync(Encoding.ASCII.GetBytes($"POST {path} HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\n" + rest));
+        if (halfClose)
+        {
+            tcp.Client.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        }
+
+        var answer = await ReadAnswerAsync(stream, TimeSpan.FromSeconds(30));
+
+        if (status.Length > 0)
+        {
+            answer.Should().StartWith($"HTTP/1.1 {status}");
+        }
+
+        answer.Should().NotContain(" 500 ");
+        // The request log line is written when the request ends; wait for it before looking for errors.
+        await WaitUntilAsync(() => Factory.Logs.Events.Count(IsWebhookRequestLine) > before);
+        Factory.Logs.Events.Should().NotContain(e => e.Level >= Serilog.Events.LogEventLevel.Error
+            && (e.Exception is Microsoft.AspNetCore.Http.BadHttpRequestException || e.Exception is IOException || e.Properties.ContainsKey("StatusCode") && e.Properties["StatusCode"].ToString() == "500"));
+    }
+
+    [Fact]
+    public async Task An_unauthenticated_request_with_a_30_KB_message_id_writes_little_log()
+    {
+        using var client = Factory.CreateRelayClient();
+        var before = Factory.Logs.Rendered().Sum(line => line.Length);
+
+        using var response = await client.SendAsync(TwitchWebhook.Request(TwitchWebhook.NotificationBody("4242"), messageId: new string('m', 30_000), secret: "not-the-right-secret"));
+
+        response.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        await WaitUntilAsync(() => Factory.Logs.Rendered().Sum(line => line.Length) > before);
+        (Factory.Logs.Rendered().Sum(line => line.Length) - before).Should().BeLessThan(2_000);
+    }
+
+    private static bool IsWebhookRequestLine(Serilog.Events.LogEvent e) =>
+        e.MessageTemplate.Text.StartsWith("HTTP ", StringComparison.Ordinal) && e.Properties.TryGetValue("RequestPath", out var path) && path.ToString() == "\"/eventsub\"";
+
+    private static async Task<string> ReadAnswerAsync(Stream stream, TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        var buffer = new byte[4096];
+        try
+        {
+            var read = await stream.ReadAsync(buffer, cancel.Token);
+            return Encoding.ASCII.GetString(buffer, 0, read);
+        }
+        catch (IOException)
+        {
+            return "";
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            return "(no answer within the timeout)";
+        }
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        while (!condition())
+        {
+            await Task.Delay(20, timeout.Token);
+        }
+    }
+
     private static HttpRequestMessage Signed(byte[] body)
     {
         var messageId = TwitchWebhook.NewMessageId();

@@ -66,6 +66,40 @@ internal static class OperationsExtensions
         app.MapPrometheusScrapingEndpoint("/metrics");
     }
 
+    /// <summary>
+    /// Answers malformed HTTP framing (a bad chunk size, a body shorter or slower than its
+    /// <c>Content-Length</c>) with Kestrel's 400/408 as problem details, logged at Debug: a client's
+    /// broken request is not the relay's error. Runs inside the request log, which then logs the 4xx.
+    /// </summary>
+    public static void UseBadRequestAnswers(this WebApplication app) =>
+        app.Use(async (context, next) =>
+        {
+            try
+            {
+                await next(context);
+            }
+            catch (BadHttpRequestException exception) when (!context.Response.HasStarted)
+            {
+                context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("EventSubRelay.BadRequests")
+                    .LogDebug("Malformed request answered {StatusCode}: {Reason}", exception.StatusCode, exception.Message);
+                context.Response.Clear();
+                context.Response.StatusCode = exception.StatusCode;
+                await context.RequestServices.GetRequiredService<IProblemDetailsService>().TryWriteAsync(new()
+                {
+                    HttpContext = context,
+                    ProblemDetails = { Status = exception.StatusCode, Title = "Malformed request", Detail = "The request's framing or body could not be read." },
+                });
+            }
+            catch (Exception exception) when (exception is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
+            {
+                // The client went away mid-request; there is nobody to answer.
+                if (!context.Response.HasStarted)
+                {
+                    context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                }
+            }
+        });
+
     public static void UseRelayRequestLogging(this WebApplication app) =>
         app.UseSerilogRequestLogging(options =>
         {
