@@ -9,24 +9,34 @@ internal sealed class DatabaseOptions
 
     /// <summary>Apply pending migrations when the relay starts (default in Development and in compose).</summary>
     public bool MigrateOnStartup { get; set; }
+
+    /// <summary>
+    /// How many connections this instance opens at most, all pools together (see <see cref="DatabaseBudget"/>);
+    /// unset: the connection string's <c>Maximum Pool Size</c>, or 20.
+    /// </summary>
+    [System.ComponentModel.DataAnnotations.Range(DatabaseBudget.MinimumMaxConnections, 10_000)]
+    public int? MaxConnections { get; set; }
 }
 
 internal static class DatabaseExtensions
 {
     public const string ConnectionStringName = "Postgres";
 
-    /// <summary>Registers the shared <see cref="NpgsqlDataSource"/> and the DbContext on top of it.</summary>
+    /// <summary>
+    /// Registers the instance's database pools, carved from one budget (<see cref="DatabaseBudget"/>): the shared
+    /// <see cref="NpgsqlDataSource"/> (with the DbContext on top of it), and the ingest and delivery pools, keyed.
+    /// </summary>
     public static void AddDatabase(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<DatabaseConnection>();
-        builder.Services.AddSingleton(services => new NpgsqlDataSourceBuilder(WithRelayDefaults(services.GetRequiredService<DatabaseConnection>().ConnectionString)).Build());
-        builder.Services.AddKeyedSingleton(Processing.NotificationStore.AsyncCommitKey, (services, _) =>
-        {
-            var asyncCommit = new NpgsqlDataSourceBuilder(WithRelayDefaults(services.GetRequiredService<DatabaseConnection>().ConnectionString));
-            asyncCommit.ConnectionStringBuilder.Options = "-c synchronous_commit=off";
-            return asyncCommit.Build();
-        });
+        builder.Services.AddSingleton(services => new DatabaseBudget(
+            services.GetRequiredService<DatabaseConnection>().ConnectionString,
+            services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value.MaxConnections));
+        builder.Services.AddSingleton(services => services.GetRequiredService<DatabaseBudget>().BuildShared());
+        builder.Services.AddKeyedSingleton(DatabaseBudget.IngestKey, (services, _) => services.GetRequiredService<DatabaseBudget>().BuildIngest());
+        builder.Services.AddKeyedSingleton(DatabaseBudget.DeliveryKey, (services, _) => services.GetRequiredService<DatabaseBudget>().BuildDelivery());
+        builder.Services.AddHostedService<DatabaseBudgetCheck>();
         builder.Services.AddDbContextPool<RelayDbContext>((services, options) => options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>()));
         builder.Services.AddHostedService<LocalPostgresLifetime>();
     }

@@ -153,7 +153,6 @@ public sealed class LocalPostgres
         {
             "listen_addresses = '127.0.0.1'",
             "unix_socket_directories = ''",
-            "max_connections = 200",
         };
         if (!durable)
         {

@@ -7,9 +7,11 @@ namespace EventSubRelay.Events;
 /// The state some events are derived from, kept in PostgreSQL so that it survives restarts and is shared by
 /// every instance. Each method is one statement, so concurrent instances never read-then-write, and each
 /// remembers which notification changed what, so deriving a notification again (a batch retried after a
-/// database error) produces the same events instead of losing or repeating them.
+/// database error) produces the same events instead of losing or repeating them. It is part of the delivery
+/// path, so it uses the delivery pool: its commits precede the overlay events derived from them in the log,
+/// so a crash that loses one loses the events too, and the outbox derives both again.
 /// </summary>
-internal sealed class DerivationState(NpgsqlDataSource dataSource)
+internal sealed class DerivationState([FromKeyedServices(DatabaseBudget.DeliveryKey)] NpgsqlDataSource dataSource)
 {
     /// <summary>
     /// Stores the channel's new title and category and returns the previous ones (null the first time). The same

@@ -23,9 +23,10 @@ internal interface IEventEnricher
 
 /// <summary>
 /// What the relay knows without Twitch's API: rewards as the channel's own reward events last described
-/// them. Profile images and cheermotes need Helix and are unknown here.
+/// them. Profile images and cheermotes need Helix and are unknown here. Mapping is part of the delivery path,
+/// so it reads through the delivery pool.
 /// </summary>
-internal sealed class StoredEventEnricher(NpgsqlDataSource dataSource, IMemoryCache cache) : IEventEnricher
+internal sealed class StoredEventEnricher([FromKeyedServices(Data.DatabaseBudget.DeliveryKey)] NpgsqlDataSource dataSource, IMemoryCache cache) : IEventEnricher
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromMinutes(1);
 

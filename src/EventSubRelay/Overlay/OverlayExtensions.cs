@@ -28,6 +28,7 @@ internal static class OverlayExtensions
         }
 
         builder.Services.AddScoped<OverlayTokens>();
+        builder.Services.AddSingleton<OverlayTokenCache>();
         builder.Services.AddSingleton(services => new OverlayFanOut(
             services.GetRequiredService<Microsoft.AspNetCore.SignalR.IHubContext<OverlayHub>>(), services.GetRequiredService<OverlayReplay>(), sharedGroups));
         builder.Services.AddSingleton<TestAlerts>();

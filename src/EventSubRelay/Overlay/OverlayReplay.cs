@@ -1,12 +1,25 @@
 using System.Text.Json;
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace EventSubRelay.Overlay;
 
 /// <summary>Reads stored overlay events: what a resuming client missed, and recent history.</summary>
-internal sealed class OverlayReplay(NpgsqlDataSource dataSource, IOptions<OverlayOptions> options, TimeProvider time)
+/// <remarks>
+/// A reconnect storm asks for thousands of replays at once. They run at most <see cref="Data.DatabaseBudget.Replays"/>
+/// at a time and the others wait their turn, oldest first, instead of failing or taking every shared connection:
+/// a replay is late by the queue, never lost.
+/// </remarks>
+internal sealed class OverlayReplay(NpgsqlDataSource dataSource, Data.DatabaseBudget budget, IOptions<OverlayOptions> options, TimeProvider time) : IDisposable
 {
+    private readonly ConcurrencyLimiter _reads = new(new ConcurrencyLimiterOptions
+    {
+        PermitLimit = budget.Replays,
+        QueueLimit = int.MaxValue,
+        QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+    });
+
     private const string Columns = "e.seq, e.id, e.type, e.is_test, e.time_stamp, e.data::text";
 
     // An event was missed if it is at or below the start of every subscription that covers it
@@ -29,6 +42,7 @@ internal sealed class OverlayReplay(NpgsqlDataSource dataSource, IOptions<Overla
         var now = time.GetUtcNow().ToUniversalTime();
         var fresh = settings.ReplayFreshnessMinutes.Where(f => f.Value < settings.ReplayWindowMinutes).ToList();
 
+        using var turn = await TakeTurnAsync(cancellationToken);
         await using var batch = dataSource.CreateBatch();
         var count = new NpgsqlBatchCommand($"SELECT count(*) FROM overlay_events e WHERE {MissedFilter}");
         var select = new NpgsqlBatchCommand($"""
@@ -76,6 +90,7 @@ internal sealed class OverlayReplay(NpgsqlDataSource dataSource, IOptions<Overla
     /// <summary>The broadcaster's most recent events of the given types (all when null), oldest first.</summary>
     public async Task<IReadOnlyList<OverlayEnvelope>> RecentAsync(string broadcasterUserId, int count, string[]? types, CancellationToken cancellationToken)
     {
+        using var turn = await TakeTurnAsync(cancellationToken);
         await using var command = dataSource.CreateCommand($"""
             SELECT * FROM (
                 SELECT {Columns} FROM overlay_events e
@@ -89,6 +104,14 @@ internal sealed class OverlayReplay(NpgsqlDataSource dataSource, IOptions<Overla
         command.Parameters.Add(new NpgsqlParameter<int>("limit", count));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await ReadEnvelopesAsync(reader, broadcasterUserId, cancellationToken);
+    }
+
+    public void Dispose() => _reads.Dispose();
+
+    private async Task<RateLimitLease> TakeTurnAsync(CancellationToken cancellationToken)
+    {
+        var lease = await _reads.AcquireAsync(1, cancellationToken);
+        return lease.IsAcquired ? lease : throw new InvalidOperationException("The replay queue is unbounded; a turn is always granted.");
     }
 
     private static async Task<List<OverlayEnvelope>> ReadEnvelopesAsync(NpgsqlDataReader reader, string broadcasterUserId, CancellationToken cancellationToken)

@@ -13,7 +13,7 @@ internal sealed class OverlayTokenAuthentication(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    OverlayTokens tokens,
+    OverlayTokenCache tokens,
     InvalidTokenLimiter limiter) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "OverlayToken";

@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 namespace EventSubRelay.Overlay;
 
 /// <summary>Creates, finds and revokes overlay tokens. A token is 256 random bits; only its SHA-256 is stored.</summary>
-internal sealed class OverlayTokens(RelayDbContext db, TimeProvider time)
+internal sealed class OverlayTokens(RelayDbContext db, OverlayTokenCache cache, TimeProvider time)
 {
     private const string Prefix = "esr_";
 
@@ -39,6 +39,9 @@ internal sealed class OverlayTokens(RelayDbContext db, TimeProvider time)
         var updated = await db.OverlayTokens
             .Where(t => t.Id == id && t.RevokedAt == null)
             .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), cancellationToken);
+
+        // At once on this instance; other instances forget it within seconds (RevokedTokenWatcher).
+        cache.Forget(new HashSet<Guid> { id });
         return updated == 1;
     }
 
@@ -67,7 +70,7 @@ internal sealed class OverlayTokens(RelayDbContext db, TimeProvider time)
             .FirstOrDefaultAsync(t => t.TokenHash == hash && t.RevokedAt == null, cancellationToken);
     }
 
-    private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
+    private static byte[] Hash(string secret) => OverlayTokenCache.Hash(secret);
 
     private static string Base64Url(byte[] bytes) =>
         Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');

@@ -9,15 +9,15 @@ namespace EventSubRelay.Processing;
 /// <remarks>
 /// Only the notification insert waits for the disk flush: it is what Twitch's acknowledgement promises.
 /// Overlay events and delivery marks are derived from committed notifications and are written again
-/// by the outbox if a crash loses them, so they are committed without waiting (<see cref="AsyncCommitKey"/>).
+/// by the outbox if a crash loses them, so they are committed without waiting (the delivery pool, see
+/// <see cref="DatabaseBudget.BuildDelivery"/>). Each side has connections of its own, so neither waits for
+/// the other or for the dashboard, the hub or the background jobs.
 /// </remarks>
 internal sealed class NotificationStore(
-    NpgsqlDataSource dataSource,
-    [FromKeyedServices(NotificationStore.AsyncCommitKey)] NpgsqlDataSource asyncCommit,
+    [FromKeyedServices(DatabaseBudget.IngestKey)] NpgsqlDataSource ingest,
+    [FromKeyedServices(DatabaseBudget.DeliveryKey)] NpgsqlDataSource delivery,
     InstanceLease lease)
 {
-    public const string AsyncCommitKey = "async-commit";
-
     /// <summary>Inserts the batch, skipping message ids already stored; returns the new ones with their sequence numbers.</summary>
     /// <remarks>
     /// Sequence numbers follow the batch's order (arrival), but rows are inserted in message id order: two
@@ -42,7 +42,7 @@ internal sealed class NotificationStore(
             RETURNING message_id, seq
             """;
 
-        await using var command = dataSource.CreateCommand(sql);
+        await using var command = ingest.CreateCommand(sql);
         AddArray(command, "message_id", batch, n => n.MessageId);
         AddArray(command, "subscription_id", batch, n => n.SubscriptionId);
         AddArray(command, "subscription_type", batch, n => n.SubscriptionType);
@@ -79,7 +79,7 @@ internal sealed class NotificationStore(
             RETURNING id
             """;
 
-        await using var command = asyncCommit.CreateCommand(sql);
+        await using var command = delivery.CreateCommand(sql);
         AddArray(command, "seq", events, e => e.Seq, NpgsqlDbType.Bigint);
         AddArray(command, "id", events, e => e.Id);
         AddArray(command, "notification_message_id", events, e => e.NotificationMessageId);
@@ -96,7 +96,7 @@ internal sealed class NotificationStore(
     /// <summary>Which of these overlay events are stored, for redelivery after a restart.</summary>
     public async Task<IReadOnlySet<string>> StoredEventIdsAsync(IReadOnlyList<string> eventIds, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT id FROM overlay_events WHERE id = ANY(@ids)");
+        await using var command = delivery.CreateCommand("SELECT id FROM overlay_events WHERE id = ANY(@ids)");
         command.Parameters.Add(new NpgsqlParameter<string[]>("ids", eventIds.ToArray()));
         return await ReadIdsAsync(command, cancellationToken);
     }
@@ -115,7 +115,7 @@ internal sealed class NotificationStore(
 
     public async Task MarkDeliveredAsync(IReadOnlyList<string> messageIds, DateTimeOffset deliveredAt, CancellationToken cancellationToken)
     {
-        await using var command = asyncCommit.CreateCommand("UPDATE notifications SET delivered_at = @at WHERE message_id = ANY(@ids)");
+        await using var command = delivery.CreateCommand("UPDATE notifications SET delivered_at = @at WHERE message_id = ANY(@ids)");
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("at", deliveredAt.ToUniversalTime()));
         command.Parameters.Add(new NpgsqlParameter<string[]>("ids", messageIds.ToArray()));
         await command.ExecuteNonQueryAsync(cancellationToken);
@@ -128,7 +128,7 @@ internal sealed class NotificationStore(
     /// </summary>
     public async Task<IReadOnlyList<CommittedNotification>> AdoptOrphansAsync(int limit, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var connection = await delivery.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var command = new NpgsqlCommand("""
             WITH dead AS (
@@ -167,7 +167,7 @@ internal sealed class NotificationStore(
 
     public async Task<long> LatestEventSeqAsync(CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT COALESCE(MAX(seq), 0) FROM overlay_events");
+        await using var command = delivery.CreateCommand("SELECT COALESCE(MAX(seq), 0) FROM overlay_events");
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 

@@ -239,7 +239,8 @@ internal static class LatencyBenchmark
     {
         var options = new DbContextOptionsBuilder<RelayDbContext>().UseNpgsql(connectionString).Options;
         await using var db = new RelayDbContext(options);
-        var tokens = new OverlayTokens(db, TimeProvider.System);
+        await using var dataSource = Npgsql.NpgsqlDataSource.Create(connectionString);
+        var tokens = new OverlayTokens(db, new OverlayTokenCache(dataSource), TimeProvider.System);
         var secrets = new string[broadcasters];
         for (var i = 0; i < broadcasters; i++)
         {
