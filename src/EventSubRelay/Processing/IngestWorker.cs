@@ -91,11 +91,32 @@ internal sealed class IngestWorker(
             inserted = await store.InsertNewAsync(notifications, CancellationToken.None);
             metrics.CommitTook(time.GetElapsedTime(started));
         }
+        catch (PostgresException exception) when (!exception.IsTransient && batch.Count > 1)
+        {
+            // One request's rows can fail the whole statement: commit each request on its own, so only it fails.
+            logger.LogWarning("Could not commit {Count} notifications together ({SqlState}); committing their {Requests} requests one by one",
+                notifications.Count, exception.SqlState, batch.Count);
+            foreach (var pending in batch)
+            {
+                await CommitAsync([pending]);
+            }
+
+            return;
+        }
+        catch (PostgresException exception) when (!exception.IsTransient)
+        {
+            // Retrying cannot store these rows: refuse the request (Twitch stops retrying a 4xx) instead of failing forever.
+            logger.LogError("Could not store notification {MessageId}: {SqlState} {Reason}; refused with 422",
+                notifications[0].MessageId, exception.SqlState, exception.MessageText);
+            batch[0].Complete(StoreOutcome.Unstorable);
+            metrics.CommitFailed(notifications.Count);
+            return;
+        }
         catch (Exception exception)
         {
             // Whatever failed, nothing was committed: the requests get 503 and Twitch sends them again.
-            logger.LogError(exception, "Could not commit {Count} notifications {MessageIds}; answering 503 so Twitch retries them",
-                notifications.Count, notifications.Select(n => n.MessageId).ToArray());
+            logger.LogError(exception, "Could not commit {Count} notifications (first {MessageId}); answering 503 so Twitch retries them",
+                notifications.Count, notifications[0].MessageId);
             NpgsqlConnection.ClearAllPools();
             foreach (var pending in batch)
             {

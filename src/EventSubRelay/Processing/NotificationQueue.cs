@@ -44,6 +44,9 @@ internal enum StoreOutcome
 {
     Stored,
     DatabaseUnavailable,
+
+    /// <summary>PostgreSQL refused this request's rows for what they are (retrying cannot store them).</summary>
+    Unstorable,
 }
 
 /// <summary>The notifications of one webhook request and the request's wait for their commit.</summary>

@@ -18,6 +18,12 @@ internal abstract record EventSubMessage(SubscriptionInfo Subscription)
     public static bool TryParse(string messageType, ReadOnlyMemory<byte> body, out EventSubMessage? message, out string? error)
     {
         message = null;
+        if (StorableJson.CheckEncoding(body.Span) is { } encodingError)
+        {
+            error = encodingError;
+            return false;
+        }
+
         JsonDocument document;
         try
         {
@@ -26,6 +32,13 @@ internal abstract record EventSubMessage(SubscriptionInfo Subscription)
         catch (JsonException exception)
         {
             error = $"The body is not valid JSON: {exception.Message}";
+            return false;
+        }
+
+        if (StorableJson.Check(body.Span) is { } storableError)
+        {
+            document.Dispose();
+            error = storableError;
             return false;
         }
 
@@ -67,7 +80,7 @@ internal abstract record EventSubMessage(SubscriptionInfo Subscription)
                     }
 
                     if (Property(payload, "events", JsonValueKind.Array) is { } events
-                        && events.GetArrayLength() > 0
+                        && events.GetArrayLength() is > 0 and <= StorableJson.MaxEvents
                         && events.EnumerateArray().All(e => e.ValueKind == JsonValueKind.Object))
                     {
                         // Batched types (drop.entitlement.grant) are split: each event is stored and delivered on its own.
@@ -77,7 +90,7 @@ internal abstract record EventSubMessage(SubscriptionInfo Subscription)
                         return true;
                     }
 
-                    error = "A notification must have an 'event' object or a non-empty 'events' array of objects.";
+                    error = $"A notification must have an 'event' object or an 'events' array of 1 to {StorableJson.MaxEvents} objects.";
                     return false;
 
                 default:
@@ -120,6 +133,12 @@ internal abstract record EventSubMessage(SubscriptionInfo Subscription)
         if (id is null || type is null || version is null || status is null)
         {
             error = "The 'subscription' object must have string fields 'id', 'type', 'version' and 'status'.";
+            return false;
+        }
+
+        if (type.Length > StorableJson.MaxNameLength || version.Length > StorableJson.MaxNameLength || status.Length > StorableJson.MaxNameLength)
+        {
+            error = $"The subscription's 'type', 'version' and 'status' must be at most {StorableJson.MaxNameLength} characters.";
             return false;
         }
 

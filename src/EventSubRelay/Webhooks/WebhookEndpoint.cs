@@ -52,6 +52,11 @@ internal static class WebhookEndpoint
             return Problem(StatusCodes.Status400BadRequest, "Missing headers", $"Required headers are missing: {string.Join(", ", missing)}.");
         }
 
+        if (messageId.Length > StorableJson.MaxIdLength)
+        {
+            return Problem(StatusCodes.Status400BadRequest, "Invalid message", $"{TwitchHeaders.MessageId} is longer than {StorableJson.MaxIdLength} characters.");
+        }
+
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["MessageId"] = messageId });
         if (!signature.IsValid(messageId, timestampText, body, request.Headers[TwitchHeaders.Signature].FirstOrDefault()))
         {
@@ -121,6 +126,11 @@ internal static class WebhookEndpoint
         catch (TimeoutException)
         {
             outcome = StoreOutcome.DatabaseUnavailable;
+        }
+
+        if (outcome == StoreOutcome.Unstorable)
+        {
+            return Problem(StatusCodes.Status422UnprocessableEntity, "Unstorable notification", "The database refused to store this notification; it will not be stored on retry either.");
         }
 
         if (outcome != StoreOutcome.Stored)
