@@ -32,7 +32,7 @@ public sealed class TestAlertTests
         var before = await Database.ScalarAsync<string>(factory.ConnectionString, StateSnapshot);
 
         using var client = Authorized(factory, token);
-        var types = EventGroups.Types.ToList();
+        var types = EventTypes.OverlayEventTypes.ToList();
         foreach (var type in types)
         {
             using var response = await client.PostAsJsonAsync("/api/test-alerts", new { type });

@@ -132,7 +132,7 @@ public sealed class TwitchClientTests : IAsyncLifetime
 
         var users = await Helix.GetUsersAsync([user.Id], CancellationToken.None);
 
-        users.Should().ContainSingle().Which.IsAffiliateOrPartner.Should().BeTrue();
+        users.Should().ContainSingle().Which.BroadcasterType.Should().Be("partner");
     }
 
     [Fact]

@@ -158,23 +158,46 @@ public sealed class EventCatalogueTests
         type.Should().Be("GiftSub");
         data["recipientUserId"]!.GetValue<long>().Should().Be(2);
     }
-}
 
-public sealed partial class EventGroupsTests
-{
-    [Fact]
-    public void Groups_list_every_event_type_the_catalogue_documents_once()
+    [Theory]
+    [InlineData(1, "GiftSub")]
+    [InlineData(5, "GiftBomb")]
+    public void An_anonymous_gift_names_nobody_whatever_user_fields_its_payload_carries(int total, string expectedType)
     {
-        var document = File.ReadAllText(Path.Combine(EventCatalogueDocumentTests.RepositoryRoot(), "docs", "events.md"));
-        var documented = EventTypes().Matches(document)
-            .SelectMany(m => m.Groups[1].Value.Split(", ").Select(t => t.Trim('`')))
-            .Append("Raw")
-            .Distinct();
+        // As Twitch's CLI sends it: an anonymous gift from its "ananonymousgifter" account.
+        using var gift = JsonDocument.Parse($$"""{"user_id":"274598607","user_login":"ananonymousgifter","user_name":"AnAnonymousGifter","broadcaster_user_id":"12345","total":{{total}},"tier":"1000","cumulative_total":null,"is_anonymous":true}""");
 
-        EventGroups.Types.Should().OnlyHaveUniqueItems();
-        EventGroups.Types.Should().BeEquivalentTo(documented);
+        var (type, data) = EventCatalogue.Map("channel.subscription.gift", "1", gift.RootElement);
+
+        type.Should().Be(expectedType);
+        data["isAnonymous"]!.GetValue<bool>().Should().BeTrue();
+        data["userId"].Should().BeNull();
+        data["userName"].Should().BeNull();
+        data["displayName"]!.GetValue<string>().Should().Be("Anonymous");
+        data.ToJsonString().Should().NotContain("ananonymousgifter", because: "an anonymous gifter is never shown").And.NotContain("274598607");
     }
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^\| `[a-z_.]+` \| \d+ \| ([^|]+) \|", System.Text.RegularExpressions.RegexOptions.Multiline)]
-    private static partial System.Text.RegularExpressions.Regex EventTypes();
+    [Fact]
+    public void An_anonymous_event_delivered_as_raw_names_nobody_either()
+    {
+        using var payload = JsonDocument.Parse("""{"user_id":"274598607","user_login":"ananonymousgifter","user_name":"AnAnonymousGifter","is_anonymous":true,"bits":5}""");
+
+        var (_, data) = EventCatalogue.Map("channel.some_future_type", "1", payload.RootElement);
+
+        data.ToJsonString().Should().NotContain("ananonymousgifter").And.NotContain("274598607");
+        data["event"]!["bits"]!.GetValue<int>().Should().Be(5);
+    }
+
+    [Fact]
+    public void A_user_update_reaches_overlays_without_the_email_twitch_sends_only_to_the_app()
+    {
+        using var payload = JsonDocument.Parse("""{"user_id":"1337","user_login":"cool_user","user_name":"Cool_User","email":"user@email.com","email_verified":true,"description":"cool description"}""");
+
+        var (type, data) = EventCatalogue.Map("user.update", "1", payload.RootElement);
+
+        type.Should().Be("Raw");
+        data.ToJsonString().Should().NotContain("user@email.com");
+        data["event"]!.AsObject().ContainsKey("email").Should().BeFalse();
+        data["event"]!["description"]!.GetValue<string>().Should().Be("cool description");
+    }
 }

@@ -27,12 +27,6 @@ public sealed class SubscriptionCatalogueTests
     }
 
     [Fact]
-    public void Every_event_a_streamer_can_choose_is_mapped_by_the_event_catalogue()
-    {
-        SubscriptionCatalogue.ByKey.Values.Select(e => (e.Type, e.Version)).Should().OnlyContain(t => Events.EventCatalogue.Known.Contains(t));
-    }
-
-    [Fact]
     public void A_regular_channel_gets_no_affiliate_only_events()
     {
         var allowed = SubscriptionCatalogue.Allowed(AllKeys, affiliateOrPartner: false);

@@ -15,7 +15,7 @@ internal sealed class LinkedAccounts(RelayDbContext db, IDataProtectionProvider 
 
     /// <summary>The events a newly linked channel starts with: every regular group (no affiliate-only ones).</summary>
     public static IReadOnlyList<string> DefaultEvents { get; } =
-        [.. SubscriptionCatalogue.Groups.Where(g => !g.AffiliateOnly).SelectMany(g => g.Events).Select(e => e.Key)];
+        [.. SubscriptionCatalogue.Groups.Where(g => !g.AffiliateOnly).SelectMany(g => g.Events).Select(e => e.Key!)];
 
     public Task<LinkedAccount?> FindAsync(string broadcasterUserId, CancellationToken cancellationToken) =>
         db.LinkedAccounts.SingleOrDefaultAsync(a => a.BroadcasterUserId == broadcasterUserId, cancellationToken);
@@ -69,7 +69,7 @@ internal sealed class LinkedAccounts(RelayDbContext db, IDataProtectionProvider 
     /// <summary>Stores the chosen sub-events; those the channel may not have (affiliate-only, unknown) are dropped.</summary>
     public async Task ChooseEventsAsync(LinkedAccount account, IEnumerable<string> keys, CancellationToken cancellationToken)
     {
-        account.ChosenEvents = [.. SubscriptionCatalogue.Allowed(keys, IsAffiliateOrPartner(account)).Select(e => e.Key)];
+        account.ChosenEvents = [.. SubscriptionCatalogue.Allowed(keys, IsAffiliateOrPartner(account)).Select(e => e.Key!)];
         account.UpdatedAt = time.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
     }
@@ -95,7 +95,7 @@ internal sealed class LinkedAccounts(RelayDbContext db, IDataProtectionProvider 
     public static bool IsAffiliateOrPartner(LinkedAccount account) => account.BroadcasterType is "affiliate" or "partner";
 
     /// <summary>The chosen events the channel may have.</summary>
-    public static IReadOnlyList<SubEvent> Events(LinkedAccount account) => SubscriptionCatalogue.Allowed(account.ChosenEvents, IsAffiliateOrPartner(account));
+    public static IReadOnlyList<Events.EventType> Events(LinkedAccount account) => SubscriptionCatalogue.Allowed(account.ChosenEvents, IsAffiliateOrPartner(account));
 
     /// <summary>Scopes the chosen events need that the stored token was not granted: the streamer must re-link.</summary>
     public static IReadOnlyList<string> MissingScopes(LinkedAccount account) => SubscriptionCatalogue.MissingScopes(Events(account), account.Scopes);

@@ -60,7 +60,7 @@ internal sealed class CatalogueMapper(
         // Derivations complete the event's data (previous title, gifter, enrichment) and may add events after it
         // (first words, level-up); the event itself is serialized once, when its data is final.
         var derived = new List<PreparedEvent>();
-        if (mapped.Type != EventCatalogue.Raw)
+        if (mapped.Type != OverlayTypes.Raw)
         {
             try
             {
@@ -89,21 +89,22 @@ internal sealed class CatalogueMapper(
     {
         switch (mapped.Type)
         {
-            case "StreamUpdate":
+            case OverlayTypes.StreamUpdate:
                 var previous = await state.ReplaceChannelInfoAsync(notification.MessageId, broadcaster, EventCatalogue.Text(e, "title"), EventCatalogue.Text(e, "category_id"), EventCatalogue.Text(e, "category_name"), cancellationToken);
                 mapped.Data["oldStatus"] = previous.Title;
                 mapped.Data["oldGame"] = EventCatalogue.Game(previous.CategoryId, previous.CategoryName);
                 break;
 
             // The recipients' gifted subs of a gift (a bomb, or a single gift) claim it, so they carry its gifter.
-            case "GiftBomb" or "GiftSub" when notification.SubscriptionType == "channel.subscription.gift":
+            case OverlayTypes.GiftBomb or OverlayTypes.GiftSub when notification.SubscriptionType == "channel.subscription.gift":
+                var anonymous = mapped.Data["isAnonymous"]!.GetValue<bool>();
                 await state.OpenGiftBombAsync(notification.MessageId, broadcaster, mapped.Data["subTier"]!.GetValue<int>(),
-                    EventCatalogue.Text(e, "user_id"), EventCatalogue.Text(e, "user_login"), EventCatalogue.Text(e, "user_name"), mapped.Data["isAnonymous"]!.GetValue<bool>(),
+                    anonymous ? null : EventCatalogue.Text(e, "user_id"), anonymous ? null : EventCatalogue.Text(e, "user_login"), anonymous ? null : EventCatalogue.Text(e, "user_name"), anonymous,
                     Math.Max(1, EventCatalogue.Int(e, "total") ?? 1), notification.MessageTimestamp, cancellationToken);
                 break;
 
             // A recipient's gifted sub that belongs to a bomb is shown as part of it, with the gifter, not as its own alert.
-            case "GiftSub" when notification.SubscriptionType == "channel.subscribe"
+            case OverlayTypes.GiftSub when notification.SubscriptionType == "channel.subscribe"
                 && await state.ClaimGiftAsync(notification.MessageId, broadcaster, mapped.Data["subTier"]!.GetValue<int>(), notification.MessageTimestamp, cancellationToken) is { } bomb:
                 mapped.Data["isAnonymous"] = bomb.IsAnonymous;
                 mapped.Data["fromSubBomb"] = true;
@@ -111,20 +112,26 @@ internal sealed class CatalogueMapper(
                 mapped.Data["userId"] = long.TryParse(bomb.GifterUserId, out var gifter) ? gifter : null;
                 mapped.Data["userName"] = bomb.GifterLogin;
                 mapped.Data["displayName"] = bomb.GifterName;
+                if (bomb.IsAnonymous)
+                {
+                    EventCatalogue.Anonymize(mapped.Data);
+                }
+
                 break;
 
-            case "StreamOnline" when EventCatalogue.Text(e, "id") is { } streamId:
+            case OverlayTypes.StreamOnline when EventCatalogue.Text(e, "id") is { } streamId:
                 await state.StartStreamAsync(broadcaster, streamId, cancellationToken);
                 break;
 
-            case "ChatMessage" when EventCatalogue.Text(e, "chatter_user_id") is { } chatter && await state.RecordChatterAsync(notification.MessageId, broadcaster, chatter, cancellationToken):
+            case OverlayTypes.ChatMessage when EventCatalogue.Text(e, "chatter_user_id") is { } chatter && await state.RecordChatterAsync(notification.MessageId, broadcaster, chatter, cancellationToken):
                 derived.Add(FirstWord(notification, mapped.Data, test: false));
                 break;
 
-            case "HypeTrainStart" or "HypeTrainUpdate" when EventCatalogue.Text(e, "id") is { } trainId:
+            case OverlayTypes.HypeTrainStart or OverlayTypes.HypeTrainUpdate when EventCatalogue.Text(e, "id") is { } trainId:
                 var level = mapped.Data["level"]!.GetValue<int>();
                 var before = await state.RaiseHypeTrainLevelAsync(notification.MessageId, trainId, broadcaster, level, cancellationToken);
-                if (mapped.Type == "HypeTrainUpdate" && level > before)
+                // A level-up is known only from a level seen before: of a train first seen in progress, nothing rose.
+                if (mapped.Type == OverlayTypes.HypeTrainUpdate && before > 0 && level > before)
                 {
                     derived.Add(LevelUp(notification, e, before, test: false));
                 }
@@ -140,7 +147,7 @@ internal sealed class CatalogueMapper(
     {
         switch (mapped.Type)
         {
-            case "RewardRedemption" or "RewardRedemptionUpdated" when mapped.Data["rewardId"]?.GetValue<string>() is { } rewardId
+            case OverlayTypes.RewardRedemption or OverlayTypes.RewardRedemptionUpdated when mapped.Data["rewardId"]?.GetValue<string>() is { } rewardId
                 && await EnrichAsync(ct => enricher.RewardAsync(broadcaster, rewardId, ct), cancellationToken) is { } reward:
                 mapped.Data["backgroundColor"] = reward.BackgroundColor;
                 mapped.Data["inputRequired"] = reward.InputRequired;
@@ -148,12 +155,12 @@ internal sealed class CatalogueMapper(
                 mapped.Data["paused"] = reward.Paused;
                 break;
 
-            case "Raid" when EventCatalogue.Text(e, "from_broadcaster_user_id") is { } raider
+            case OverlayTypes.Raid when EventCatalogue.Text(e, "from_broadcaster_user_id") is { } raider
                 && await EnrichAsync(ct => enricher.ProfileImageAsync(raider, ct), cancellationToken) is { } image:
                 mapped.Data["profileImage"] = image;
                 break;
 
-            case "Cheer" or "ChatMessage" when CheerEmotes(mapped.Data) is { Count: > 0 } cheermotes
+            case OverlayTypes.Cheer or OverlayTypes.ChatMessage when CheerEmotes(mapped.Data) is { Count: > 0 } cheermotes
                 && await EnrichAsync(ct => CheermoteLooksAsync(broadcaster, cheermotes, ct), cancellationToken) is { } looks:
                 // Applied here, not in the lookup: a lookup that outlives its timeout must not change data already sent.
                 foreach (var (cheermote, (color, imageUrl)) in cheermotes.Zip(looks).Where(c => c.Second.Color is not null || c.Second.ImageUrl is not null))
@@ -187,11 +194,11 @@ internal sealed class CatalogueMapper(
     {
         switch (mapped.Type)
         {
-            case "ChatMessage":
+            case OverlayTypes.ChatMessage:
                 derived.Add(FirstWord(notification, mapped.Data, test: true));
                 break;
 
-            case "HypeTrainUpdate" when mapped.Data["level"]!.GetValue<int>() is > 1 and var level:
+            case OverlayTypes.HypeTrainUpdate when mapped.Data["level"]!.GetValue<int>() is > 1 and var level:
                 derived.Add(LevelUp(notification, e, level - 1, test: true));
                 break;
         }
@@ -202,7 +209,7 @@ internal sealed class CatalogueMapper(
     private static PreparedEvent FirstWord(CommittedNotification notification, JsonObject chat, bool test)
     {
         var message = chat["message"]!;
-        return Prepare(notification, $"{notification.MessageId}:FirstWord", "FirstWord", new JsonObject
+        return Prepare(notification, $"{notification.MessageId}:FirstWord", OverlayTypes.FirstWord, new JsonObject
         {
             ["message"] = message["message"]!.DeepClone(),
             ["action"] = false,
@@ -225,7 +232,7 @@ internal sealed class CatalogueMapper(
             levelUp[name] = value?.DeepClone();
         }
 
-        return Prepare(notification, $"{notification.MessageId}:LevelUp", "HypeTrainLevelUp", levelUp, test);
+        return Prepare(notification, $"{notification.MessageId}:LevelUp", OverlayTypes.HypeTrainLevelUp, levelUp, test);
     }
 
     /// <summary>Asks the enricher, but never for longer than <see cref="EnrichmentTimeout"/>; no answer in time is no answer.</summary>
@@ -250,50 +257,13 @@ internal sealed class CatalogueMapper(
         }
     }
 
-    /// <summary>How close in time two reports of one moderator action are (Twitch sends both within a second or so).</summary>
+    /// <summary>How close in time two reports of one moderator action are (Twitch sends both within a second or so); see <see cref="Dedup"/>.</summary>
     private static readonly TimeSpan SameActionWindow = TimeSpan.FromSeconds(10);
 
     private static PreparedEvent Prepare(CommittedNotification notification, string id, string type, JsonObject data, bool test = false) =>
         new(id, notification.MessageId, notification.BroadcasterUserId!, type, test, notification.MessageTimestamp, JsonSerializer.SerializeToElement(data),
             DedupKey: test ? null : DedupKey(type, data, notification.MessageTimestamp));
 
-    /// <summary>
-    /// A second deduplication key for events with a natural identity, for when Twitch sends the same logical
-    /// event twice under different message ids. Progress events (polls, predictions, hype trains, goals) have none:
-    /// each carries new numbers.
-    /// </summary>
-    /// <remarks>
-    /// Moderator, VIP, chat-clear and message-delete events come both from their own subscription and from
-    /// <c>channel.moderate</c>: the same action in the same <see cref="SameActionWindow"/> is one event.
-    /// </remarks>
-    private static string? DedupKey(string type, JsonObject data, DateTimeOffset at)
-    {
-        var window = at.ToUnixTimeMilliseconds() / (long)SameActionWindow.TotalMilliseconds;
-        string? Field(params string[] path)
-        {
-            JsonNode? node = data;
-            foreach (var name in path)
-            {
-                node = node?[name];
-            }
-
-            return node is JsonValue value ? value.ToJsonString().Trim('"') : null;
-        }
-
-        return type switch
-        {
-            "ChatMessage" or "Cheer" when Field("message", "msgId") is { } id => $"{type}:{id}",
-            "FirstWord" => null, // follows its chat message, which is deduplicated
-            "Whisper" when Field("message", "msgId") is { } id => $"Whisper:{id}",
-            "RewardRedemption" when Field("id") is { } id => $"RewardRedemption:{id}",
-            "RewardRedemptionUpdated" when Field("id") is { } id => $"RewardRedemptionUpdated:{id}:{Field("status")}",
-            "PollCreated" or "PollCompleted" or "PollTerminated" or "PollArchived" when Field("id") is { } id => $"{type}:{id}",
-            "PredictionCreated" or "PredictionLocked" or "PredictionCompleted" or "PredictionCanceled" when Field("id") is { } id => $"{type}:{id}",
-            "GoalBegin" or "GoalEnd" when Field("id") is { } id => $"{type}:{id}",
-            "MessageDeleted" when Field("msgId") is { } id => $"MessageDeleted:{id}",
-            "ModeratorAdded" or "ModeratorRemoved" or "VipAdded" or "VipRemoved" when Field("userId") is { } user => $"{type}:{user}:{window}",
-            "ChatCleared" => $"ChatCleared:{window}",
-            _ => null,
-        };
-    }
+    private static string? DedupKey(string type, JsonObject data, DateTimeOffset at) =>
+        EventTypes.DedupKey(type, data, window: at.ToUnixTimeMilliseconds() / (long)SameActionWindow.TotalMilliseconds);
 }

@@ -6,209 +6,110 @@ using System.Text.RegularExpressions;
 namespace EventSubRelay.Events;
 
 /// <summary>
-/// The mappings from EventSub notifications (type and version) to the normalized events overlay authors
-/// know (Streamer.bot-style shapes). A type or version not listed here is delivered as <c>Raw</c>.
+/// The builders of the normalized events overlay authors know (Streamer.bot-style shapes), used by the rows of
+/// <see cref="EventTypes"/>. A type or version that has no row is delivered as <c>Raw</c>.
 /// </summary>
 internal static partial class EventCatalogue
 {
-    public const string Raw = "Raw";
-
-    private delegate (string Type, JsonObject Data) Mapping(JsonElement e);
-
-    private static readonly Dictionary<(string Type, string Version), Mapping> Mappings = new()
-    {
-        [("channel.follow", "2")] = e => ("Follow", new JsonObject
-        {
-            ["userId"] = Id(e, "user_id"),
-            ["userName"] = Text(e, "user_login"),
-            ["displayName"] = Text(e, "user_name"),
-            ["isTest"] = false,
-        }),
-        [("channel.cheer", "1")] = Cheer,
-        [("channel.raid", "1")] = e => ("Raid", new JsonObject
-        {
-            ["viewerCount"] = e.GetProperty("viewers").GetInt32(),
-            ["profileImage"] = null,
-            ["userId"] = Id(e, "from_broadcaster_user_id"),
-            ["userName"] = Text(e, "from_broadcaster_user_login"),
-            ["displayName"] = Text(e, "from_broadcaster_user_name"),
-            ["role"] = Viewer,
-        }),
-        [("channel.subscribe", "1")] = e => e.GetProperty("is_gift").GetBoolean()
-            ? ("GiftSub", new JsonObject
-            {
-                ["isAnonymous"] = false,
-                ["totalSubsGifted"] = 1,
-                ["cumulativeMonths"] = 1,
-                ["monthsGifted"] = 1,
-                ["fromSubBomb"] = false,
-                ["subBombCount"] = 1,
-                ["recipientUserId"] = Id(e, "user_id"),
-                ["recipientUsername"] = Text(e, "user_login"),
-                ["recipientDisplayName"] = Text(e, "user_name"),
-                ["subTier"] = Tier(e),
-                ["userId"] = null,
-                ["userName"] = null,
-                ["displayName"] = null,
-                ["role"] = Viewer,
-            })
-            : ("Sub", new JsonObject
-            {
-                ["subTier"] = Tier(e),
-                ["color"] = null,
-                ["emotes"] = new JsonArray(),
-                ["message"] = "",
-                ["userId"] = Id(e, "user_id"),
-                ["userName"] = Text(e, "user_login"),
-                ["displayName"] = Text(e, "user_name"),
-                ["role"] = Viewer,
-            }),
-        [("channel.subscription.message", "1")] = e => ("ReSub", new JsonObject
-        {
-            ["cumulativeMonths"] = Int(e, "cumulative_months"),
-            ["shareStreak"] = e.TryGetProperty("streak_months", out var streak) && streak.ValueKind == JsonValueKind.Number,
-            ["streakMonths"] = Int(e, "streak_months"),
-            ["subTier"] = Tier(e),
-            ["color"] = null,
-            ["emotes"] = new JsonArray(),
-            ["message"] = e.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.Object ? Text(message, "text") : "",
-            ["userId"] = Id(e, "user_id"),
-            ["userName"] = Text(e, "user_login"),
-            ["displayName"] = Text(e, "user_name"),
-            ["role"] = Viewer,
-        }),
-        [("channel.subscription.gift", "1")] = e =>
-        {
-            var total = Int(e, "total") ?? 1;
-            var anonymous = e.TryGetProperty("is_anonymous", out var a) && a.GetBoolean();
-            return total > 1
-                ? ("GiftBomb", new JsonObject
-                {
-                    ["isAnonymous"] = anonymous,
-                    ["gifts"] = total,
-                    ["totalGifts"] = Int(e, "cumulative_total") ?? 0,
-                    ["subTier"] = Tier(e),
-                    ["userId"] = Id(e, "user_id"),
-                    ["userName"] = Text(e, "user_login"),
-                    ["displayName"] = Text(e, "user_name"),
-                    ["role"] = Viewer,
-                })
-                : ("GiftSub", new JsonObject
-                {
-                    ["isAnonymous"] = anonymous,
-                    ["totalSubsGifted"] = Int(e, "cumulative_total") ?? 1,
-                    ["cumulativeMonths"] = 1,
-                    ["monthsGifted"] = 1,
-                    ["fromSubBomb"] = false,
-                    ["subBombCount"] = 1,
-                    ["recipientUserId"] = null,
-                    ["recipientUsername"] = null,
-                    ["recipientDisplayName"] = null,
-                    ["subTier"] = Tier(e),
-                    ["userId"] = Id(e, "user_id"),
-                    ["userName"] = Text(e, "user_login"),
-                    ["displayName"] = Text(e, "user_name"),
-                    ["role"] = Viewer,
-                });
-        },
-        [("channel.ad_break.begin", "1")] = e => ("AdRun", new JsonObject
-        {
-            ["length"] = Int(e, "duration_seconds"),
-            ["scheduled"] = e.GetProperty("is_automatic").GetBoolean(),
-        }),
-        [("user.whisper.message", "1")] = e => ("Whisper", new JsonObject
-        {
-            ["message"] = new JsonObject
-            {
-                ["msgId"] = Text(e, "whisper_id"),
-                ["userId"] = Id(e, "from_user_id"),
-                ["username"] = Text(e, "from_user_login"),
-                ["displayName"] = Text(e, "from_user_name"),
-                ["message"] = Text(e.GetProperty("whisper"), "text"),
-                ["emotes"] = new JsonArray(),
-            },
-        }),
-        [("channel.chat.message", "1")] = ChatMessage,
-        [("channel.channel_points_custom_reward_redemption.add", "1")] = e => ("RewardRedemption", Redemption(e)),
-        [("channel.channel_points_custom_reward_redemption.update", "1")] = e => ("RewardRedemptionUpdated", Redemption(e)),
-        [("stream.online", "1")] = e => ("StreamOnline", new JsonObject { ["id"] = Text(e, "id"), ["type"] = Text(e, "type"), ["startedAt"] = Text(e, "started_at") }),
-        [("stream.offline", "1")] = _ => ("StreamOffline", new JsonObject()),
-        [("channel.subscription.end", "1")] = e => ("SubscriptionEnded", User(e, "user").With("subTier", Tier(e)).With("isGift", e.GetProperty("is_gift").GetBoolean())),
-        [("channel.moderator.add", "1")] = e => ("ModeratorAdded", User(e, "user")),
-        [("channel.moderator.remove", "1")] = e => ("ModeratorRemoved", User(e, "user")),
-        [("channel.vip.add", "1")] = e => ("VipAdded", User(e, "user")),
-        [("channel.vip.remove", "1")] = e => ("VipRemoved", User(e, "user")),
-        [("channel.ban", "1")] = e => e.GetProperty("is_permanent").GetBoolean()
-            ? ("UserBanned", User(e, "user").With("reason", Text(e, "reason")).With("moderator", Text(e, "moderator_user_name")))
-            : ("UserTimedOut", User(e, "user").With("reason", Text(e, "reason")).With("moderator", Text(e, "moderator_user_name"))
-                .With("duration", Duration(Text(e, "banned_at"), Text(e, "ends_at"))).With("expiresAt", Text(e, "ends_at"))),
-        [("channel.moderate", "2")] = Moderate,
-        [("channel.update", "2")] = e => ("StreamUpdate", new JsonObject
-        {
-            ["channelId"] = Id(e, "broadcaster_user_id"),
-            ["channel"] = Text(e, "broadcaster_user_login"),
-            ["status"] = Text(e, "title"),
-            // Filled from the channel's previous update (see CatalogueMapper).
-            ["oldStatus"] = null,
-            ["oldGame"] = null,
-            ["game"] = Game(Text(e, "category_id"), Text(e, "category_name")),
-        }),
-        [("channel.hype_train.begin", "1")] = e => ("HypeTrainStart", HypeTrain(e, update: false)),
-        [("channel.hype_train.begin", "2")] = e => ("HypeTrainStart", HypeTrain(e, update: false)),
-        [("channel.hype_train.progress", "1")] = e => ("HypeTrainUpdate", HypeTrain(e, update: true)),
-        [("channel.hype_train.progress", "2")] = e => ("HypeTrainUpdate", HypeTrain(e, update: true)),
-        [("channel.hype_train.end", "1")] = HypeTrainEnd,
-        [("channel.hype_train.end", "2")] = HypeTrainEnd,
-        [("channel.charity_campaign.start", "1")] = e => ("CharityStarted", Charity(e)),
-        [("channel.charity_campaign.progress", "1")] = e => ("CharityProgress", Charity(e)),
-        [("channel.charity_campaign.stop", "1")] = e => ("CharityStopped", Charity(e)),
-        [("channel.charity_campaign.donate", "1")] = e => ("CharityDonation", User(e, "user")
-            .With("campaignId", Text(e, "campaign_id")).With("charity", Text(e, "charity_name")).With("amount", Amount(e, "amount"))),
-        [("channel.shield_mode.begin", "1")] = e => ("ShieldModeStarted", new JsonObject { ["moderator"] = Text(e, "moderator_user_name"), ["startedAt"] = Text(e, "started_at") }),
-        [("channel.shield_mode.end", "1")] = e => ("ShieldModeEnded", new JsonObject { ["moderator"] = Text(e, "moderator_user_name"), ["endedAt"] = Text(e, "ended_at") }),
-        [("channel.poll.begin", "1")] = e => ("PollCreated", Poll(e).With("remainingDurationMilliseconds", (Duration(Text(e, "started_at"), Text(e, "ends_at")) ?? 0) * 1000)),
-        [("channel.poll.progress", "1")] = e => ("PollUpdated", Poll(e)),
-        [("channel.poll.end", "1")] = e => (Text(e, "status") switch { "terminated" => "PollTerminated", "archived" => "PollArchived", _ => "PollCompleted" }, Poll(e)),
-        [("channel.prediction.begin", "1")] = e => ("PredictionCreated", Prediction(e)),
-        [("channel.prediction.progress", "1")] = e => ("PredictionUpdated", Prediction(e)),
-        [("channel.prediction.lock", "1")] = e => ("PredictionLocked", Prediction(e)),
-        [("channel.prediction.end", "1")] = e => (Text(e, "status") == "canceled" ? "PredictionCanceled" : "PredictionCompleted", Prediction(e)),
-        [("channel.goal.begin", "1")] = e => ("GoalBegin", Goal(e)),
-        [("channel.goal.progress", "1")] = e => ("GoalProgress", Goal(e)),
-        [("channel.goal.end", "1")] = e => ("GoalEnd", Goal(e)),
-        [("channel.channel_points_custom_reward.add", "1")] = e => ("RewardCreated", Reward(e)),
-        [("channel.channel_points_custom_reward.update", "1")] = e => ("RewardUpdated", Reward(e)),
-        [("channel.channel_points_custom_reward.remove", "1")] = e => ("RewardDeleted", Reward(e)),
-        [("channel.unban", "1")] = e => ("UserUnbanned", User(e, "user").With("moderator", Text(e, "moderator_user_name"))),
-        [("channel.chat.clear", "1")] = _ => ("ChatCleared", new JsonObject()),
-        [("channel.chat.message_delete", "1")] = e => ("MessageDeleted", User(e, "target_user").With("msgId", Text(e, "message_id"))),
-        [("channel.shoutout.create", "1")] = e => ("ShoutoutCreated", User(e, "to_broadcaster_user").With("viewerCount", Int(e, "viewer_count"))),
-        [("channel.shoutout.receive", "1")] = e => ("ShoutoutReceived", User(e, "from_broadcaster_user").With("viewerCount", Int(e, "viewer_count"))),
-    };
-
-    private const int Viewer = 1;
-
-    /// <summary>Every (type, version) mapped to a named event.</summary>
-    public static IEnumerable<(string Type, string Version)> Known => Mappings.Keys;
+    internal const int Viewer = 1;
 
     /// <summary>The normalized type and data, or <see cref="Raw"/> with the original event for what is not mapped.</summary>
-    public static (string Type, JsonObject Data) Map(string subscriptionType, string version, JsonElement @event) =>
-        Mappings.TryGetValue((subscriptionType, version), out var mapping)
-            ? mapping(@event)
-            : RawEvent(subscriptionType, version, @event);
+    internal static (string Type, JsonObject Data) Map(string subscriptionType, string version, JsonElement @event) =>
+        Anonymized(@event, EventTypes.Find(subscriptionType, version) is { } type
+            ? type.Map(@event)
+            : RawEvent(subscriptionType, version, @event));
 
-    public static (string Type, JsonObject Data) RawEvent(string subscriptionType, string version, JsonElement @event) => (Raw, new JsonObject
+    /// <summary>
+    /// Fields Twitch sends only to the app, never shown to viewers, removed from what reaches overlays
+    /// (listed in <c>docs/events.md</c>): <c>user.update</c>'s <c>email</c>.
+    /// </summary>
+    private static readonly string[] PrivateFields = ["email"];
+
+    /// <summary>
+    /// <c>is_anonymous</c> is authoritative: an anonymous event names nobody, whatever user fields its payload carries
+    /// (Twitch's CLI sends an <c>ananonymousgifter</c> account there). Overlays tell by <c>isAnonymous: true</c> and show
+    /// <c>displayName</c>, which is then <c>"Anonymous"</c>; <c>userId</c> and <c>userName</c> are null.
+    /// </summary>
+    private static (string Type, JsonObject Data) Anonymized(JsonElement e, (string Type, JsonObject Data) mapped)
+    {
+        if (e.ValueKind == JsonValueKind.Object && e.TryGetProperty("is_anonymous", out var anonymous) && anonymous.ValueKind == JsonValueKind.True)
+        {
+            Anonymize(mapped.Data);
+        }
+
+        return mapped;
+    }
+
+    /// <summary>Blanks the user an event is from (in <c>data</c> and in its <c>message</c>); see <see cref="Anonymized"/>.</summary>
+    internal static void Anonymize(JsonObject data)
+    {
+        foreach (var shape in new[] { data, data["message"] as JsonObject, data["event"] as JsonObject })
+        {
+            if (shape is null)
+            {
+                continue;
+            }
+
+            foreach (var id in (string[])["userId", "userName", "username", "user_id", "user_login", "user_name"])
+            {
+                if (shape.ContainsKey(id))
+                {
+                    shape[id] = null;
+                }
+            }
+
+            if (shape.ContainsKey("displayName"))
+            {
+                shape["displayName"] = "Anonymous";
+            }
+
+            if (shape.ContainsKey("isAnonymous"))
+            {
+                shape["isAnonymous"] = true;
+            }
+        }
+    }
+
+    internal static (string Type, JsonObject Data) RawEvent(string subscriptionType, string version, JsonElement @event) => (OverlayTypes.Raw, new JsonObject
     {
         ["subscriptionType"] = subscriptionType,
         ["subscriptionVersion"] = version,
-        ["event"] = @event.ValueKind == JsonValueKind.Undefined ? null : JsonNode.Parse(@event.GetRawText()),
+        ["event"] = @event.ValueKind == JsonValueKind.Undefined ? null : WithoutPrivateFields(JsonNode.Parse(@event.GetRawText())),
     });
 
-    private static (string, JsonObject) Cheer(JsonElement e)
+    private static JsonNode? WithoutPrivateFields(JsonNode? node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var name in PrivateFields)
+                {
+                    o.Remove(name);
+                }
+
+                foreach (var (_, value) in o)
+                {
+                    WithoutPrivateFields(value);
+                }
+
+                break;
+            case JsonArray a:
+                foreach (var item in a)
+                {
+                    WithoutPrivateFields(item);
+                }
+
+                break;
+        }
+
+        return node;
+    }
+
+    internal static (string, JsonObject) Cheer(JsonElement e)
     {
         var anonymous = e.TryGetProperty("is_anonymous", out var a) && a.GetBoolean();
         var text = Text(e, "message") ?? "";
-        return ("Cheer", new JsonObject
+        return (OverlayTypes.Cheer, new JsonObject
         {
             ["message"] = new JsonObject
             {
@@ -257,7 +158,7 @@ internal static partial class EventCatalogue
     [GeneratedRegex(@"(?<![\w])([A-Za-z]+)(\d+)(?![\w])")]
     private static partial Regex CheermoteToken();
 
-    private static (string, JsonObject) ChatMessage(JsonElement e)
+    internal static (string, JsonObject) ChatMessage(JsonElement e)
     {
         var badges = e.TryGetProperty("badges", out var b) && b.ValueKind == JsonValueKind.Array
             ? b.EnumerateArray().Select(badge => Text(badge, "set_id")).ToHashSet(StringComparer.Ordinal)
@@ -304,7 +205,7 @@ internal static partial class EventCatalogue
             index += fragmentText.Length;
         }
 
-        return ("ChatMessage", new JsonObject
+        return (OverlayTypes.ChatMessage, new JsonObject
         {
             ["message"] = new JsonObject
             {
@@ -333,33 +234,33 @@ internal static partial class EventCatalogue
     /// <c>channel.moderate</c> v2 reports every moderator action with read-only scopes; unlike <c>channel.unban</c>,
     /// it tells a timeout being lifted (<c>untimeout</c>) apart from a ban being lifted (<c>unban</c>).
     /// </summary>
-    private static (string, JsonObject) Moderate(JsonElement e)
+    internal static (string, JsonObject) Moderate(JsonElement e)
     {
         var action = Text(e, "action");
         var moderator = Text(e, "moderator_user_name");
         JsonObject Target() => User(e.GetProperty(action!), "user").With("moderator", moderator);
         return action switch
         {
-            "ban" => ("UserBanned", Target().With("reason", Text(e.GetProperty("ban"), "reason"))),
-            "timeout" => ("UserTimedOut", Target().With("reason", Text(e.GetProperty("timeout"), "reason")).With("duration", null).With("expiresAt", Text(e.GetProperty("timeout"), "expires_at"))),
-            "unban" => ("UserUnbanned", Target()),
-            "untimeout" => ("TimeoutRemoved", Target()),
-            "mod" => ("ModeratorAdded", Target()),
-            "unmod" => ("ModeratorRemoved", Target()),
-            "vip" => ("VipAdded", Target()),
-            "unvip" => ("VipRemoved", Target()),
-            "delete" => ("MessageDeleted", Target().With("msgId", Text(e.GetProperty("delete"), "message_id"))),
-            "clear" => ("ChatCleared", new JsonObject { ["moderator"] = moderator }),
+            "ban" => (OverlayTypes.UserBanned, Target().With("reason", Text(e.GetProperty("ban"), "reason"))),
+            "timeout" => (OverlayTypes.UserTimedOut, Target().With("reason", Text(e.GetProperty("timeout"), "reason")).With("duration", null).With("expiresAt", Text(e.GetProperty("timeout"), "expires_at"))),
+            "unban" => (OverlayTypes.UserUnbanned, Target()),
+            "untimeout" => (OverlayTypes.TimeoutRemoved, Target()),
+            "mod" => (OverlayTypes.ModeratorAdded, Target()),
+            "unmod" => (OverlayTypes.ModeratorRemoved, Target()),
+            "vip" => (OverlayTypes.VipAdded, Target()),
+            "unvip" => (OverlayTypes.VipRemoved, Target()),
+            "delete" => (OverlayTypes.MessageDeleted, Target().With("msgId", Text(e.GetProperty("delete"), "message_id"))),
+            "clear" => (OverlayTypes.ChatCleared, new JsonObject { ["moderator"] = moderator }),
             _ => RawEvent("channel.moderate", "2", e),
         };
     }
 
     /// <summary>The category as <c>{ id, name }</c>; null when the channel has none (Twitch sends empty strings then).</summary>
-    public static JsonObject? Game(string? id, string? name) =>
+    internal static JsonObject? Game(string? id, string? name) =>
         string.IsNullOrEmpty(id) && string.IsNullOrEmpty(name) ? null : new JsonObject { ["id"] = long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null, ["name"] = name };
 
     /// <summary>Hype train progress: <c>goal</c> and <c>progress</c> are the current level's; the train's total goal is what is still needed plus what is in.</summary>
-    public static JsonObject HypeTrain(JsonElement e, bool update)
+    internal static JsonObject HypeTrain(JsonElement e, bool update)
     {
         var (goal, progress, total) = (Int(e, "goal") ?? 0, Int(e, "progress") ?? 0, Int(e, "total") ?? 0);
         var train = new JsonObject();
@@ -382,10 +283,10 @@ internal static partial class EventCatalogue
         return train;
     }
 
-    private static (string, JsonObject) HypeTrainEnd(JsonElement e)
+    internal static (string, JsonObject) HypeTrainEnd(JsonElement e)
     {
         var contributors = Contributors(e);
-        return ("HypeTrainEnd", new JsonObject
+        return (OverlayTypes.HypeTrainEnd, new JsonObject
         {
             // The notification does not name a conductor; the top contributor is the closest it has.
             ["conductor"] = new JsonObject { ["id"] = contributors.FirstOrDefault()?.DeepClone() },
@@ -406,7 +307,7 @@ internal static partial class EventCatalogue
             : [];
 
     /// <summary>Poll events: Twitch's choices with their votes split by how they were cast.</summary>
-    private static JsonObject Poll(JsonElement e)
+    internal static JsonObject Poll(JsonElement e)
     {
         var bitsCost = Voting(e, "bits_voting");
         var pointsCost = Voting(e, "channel_points_voting");
@@ -476,7 +377,7 @@ internal static partial class EventCatalogue
             : null;
 
     /// <summary>Prediction events; outcome colours upper-case (BLUE, PINK) as overlays expect.</summary>
-    private static JsonObject Prediction(JsonElement e)
+    internal static JsonObject Prediction(JsonElement e)
     {
         var outcomes = new JsonArray();
         foreach (var outcome in e.GetProperty("outcomes").EnumerateArray())
@@ -533,7 +434,7 @@ internal static partial class EventCatalogue
         return prediction;
     }
 
-    private static JsonObject Charity(JsonElement e) => new()
+    internal static JsonObject Charity(JsonElement e) => new()
     {
         ["id"] = Text(e, "id"),
         ["charity"] = Text(e, "charity_name"),
@@ -543,7 +444,7 @@ internal static partial class EventCatalogue
     };
 
     /// <summary>Twitch amounts are <c>{ value, decimal_places, currency }</c>; overlays get the number and the currency.</summary>
-    private static JsonObject? Amount(JsonElement e, string name) =>
+    internal static JsonObject? Amount(JsonElement e, string name) =>
         e.TryGetProperty(name, out var amount) && amount.ValueKind == JsonValueKind.Object
             ? new JsonObject
             {
@@ -553,7 +454,7 @@ internal static partial class EventCatalogue
             : null;
 
     /// <summary>Creator goals (the reference's community goals have no EventSub source).</summary>
-    private static JsonObject Goal(JsonElement e) => new()
+    internal static JsonObject Goal(JsonElement e) => new()
     {
         ["id"] = Text(e, "id"),
         ["type"] = Text(e, "type"),
@@ -565,7 +466,7 @@ internal static partial class EventCatalogue
         ["isAchieved"] = e.TryGetProperty("is_achieved", out var achieved) && achieved.ValueKind == JsonValueKind.True,
     };
 
-    private static JsonObject Reward(JsonElement e) => new()
+    internal static JsonObject Reward(JsonElement e) => new()
     {
         ["channelId"] = Id(e, "broadcaster_user_id"),
         ["cost"] = Int(e, "cost"),
@@ -579,7 +480,7 @@ internal static partial class EventCatalogue
         ["subOnly"] = false,
     };
 
-    private static JsonObject Redemption(JsonElement e)
+    internal static JsonObject Redemption(JsonElement e)
     {
         var reward = e.GetProperty("reward");
         return new JsonObject
@@ -596,7 +497,7 @@ internal static partial class EventCatalogue
             ["prompt"] = Text(reward, "prompt"),
             ["userInput"] = Text(e, "user_input"),
             ["status"] = Text(e, "status"),
-            // Known only from the reward itself (Helix); null until that enrichment exists.
+            // Not in the notification: filled from the reward itself (Helix) when enrichment answers in time, else null.
             ["inputRequired"] = null,
             ["backgroundColor"] = null,
             ["enabled"] = null,
@@ -606,26 +507,26 @@ internal static partial class EventCatalogue
     }
 
     /// <summary>The user fields of events about one user (moderation, VIPs, shoutouts): <c>{prefix}_id/_login/_name</c>.</summary>
-    private static JsonObject User(JsonElement e, string prefix) => new()
+    internal static JsonObject User(JsonElement e, string prefix) => new()
     {
         ["userId"] = Id(e, $"{prefix}_id"),
         ["userName"] = Text(e, $"{prefix}_login"),
         ["displayName"] = Text(e, $"{prefix}_name"),
     };
 
-    private static JsonObject With(this JsonObject o, string name, JsonNode? value)
+    internal static JsonObject With(this JsonObject o, string name, JsonNode? value)
     {
         o[name] = value;
         return o;
     }
 
-    private static int? Duration(string? from, string? to) =>
+    internal static int? Duration(string? from, string? to) =>
         DateTimeOffset.TryParse(from, CultureInfo.InvariantCulture, out var start) && DateTimeOffset.TryParse(to, CultureInfo.InvariantCulture, out var end)
             ? (int)Math.Round((end - start).TotalSeconds)
             : null;
 
     /// <summary>Twitch tiers 1000/2000/3000 as 1/2/3.</summary>
-    private static int Tier(JsonElement e) => Text(e, "tier") switch
+    internal static int Tier(JsonElement e) => Text(e, "tier") switch
     {
         "2000" => 2,
         "3000" => 3,
@@ -633,13 +534,13 @@ internal static partial class EventCatalogue
     };
 
     /// <summary>A string field, or null when it is missing or not a string (or the element is not an object).</summary>
-    public static string? Text(JsonElement e, string name) =>
+    internal static string? Text(JsonElement e, string name) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
-    public static int? Int(JsonElement e, string name) =>
+    internal static int? Int(JsonElement e, string name) =>
         e.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.Number ? value.GetInt32() : null;
 
     /// <summary>User and channel ids are numbers in the normalized shapes.</summary>
-    private static JsonNode? Id(JsonElement e, string name) =>
+    internal static JsonNode? Id(JsonElement e, string name) =>
         Text(e, name) is { } text && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var id) ? JsonValue.Create(id) : null;
 }

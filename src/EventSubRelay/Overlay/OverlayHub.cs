@@ -128,7 +128,7 @@ internal sealed class OverlayHub(OverlayFanOut fanOut, OverlayReplay replay, Ove
 
     /// <summary>Every event type the relay can emit, grouped like the dashboard's toggles.</summary>
 #pragma warning disable CA1822 // SignalR only invokes instance methods.
-    public IReadOnlyList<Events.EventGroup> GetEvents() => Events.EventGroups.All;
+    public IReadOnlyList<Events.EventGroup> GetEvents() => Events.EventTypes.OverlayEventGroups;
 #pragma warning restore CA1822
 
     /// <summary>Tells the relay an alert has been shown.</summary>

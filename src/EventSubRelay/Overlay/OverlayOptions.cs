@@ -20,14 +20,8 @@ internal sealed class OverlayOptions
 
     /// <summary>
     /// Shorter replay windows per event type, in minutes: a chat line from five minutes ago is noise on
-    /// stream, a sub alert is not. Types not listed use <see cref="ReplayWindowMinutes"/>.
+    /// stream, a sub alert is not. Types not listed use <see cref="ReplayWindowMinutes"/>; the defaults come from
+    /// the rows of <see cref="Events.EventTypes"/>.
     /// </summary>
-    public Dictionary<string, int> ReplayFreshnessMinutes { get; set; } = new(StringComparer.Ordinal)
-    {
-        ["ChatMessage"] = 1,
-        ["FirstWord"] = 1,
-        ["Whisper"] = 1,
-        ["channel.chat.message"] = 1,
-        ["user.whisper.message"] = 1,
-    };
+    public Dictionary<string, int> ReplayFreshnessMinutes { get; set; } = new(Events.EventTypes.FreshnessMinutes, StringComparer.Ordinal);
 }

@@ -9,16 +9,6 @@ internal sealed class TwitchAuthClient(HttpClient http, IOptions<TwitchOptions> 
 {
     private TwitchOptions Options => options.Value;
 
-    public Task<TwitchTokens> ExchangeCodeAsync(string code, string redirectUri, CancellationToken cancellationToken) =>
-        PostTokenAsync("code exchange", new Dictionary<string, string>
-        {
-            ["client_id"] = Options.ClientId,
-            ["client_secret"] = Options.ClientSecret,
-            ["code"] = code,
-            ["grant_type"] = "authorization_code",
-            ["redirect_uri"] = redirectUri,
-        }, cancellationToken);
-
     public Task<TwitchTokens> RefreshAsync(string refreshToken, CancellationToken cancellationToken) =>
         PostTokenAsync("token refresh", new Dictionary<string, string>
         {

@@ -22,11 +22,7 @@ internal sealed record TwitchUser(
     [property: JsonPropertyName("login")] string Login,
     [property: JsonPropertyName("display_name")] string DisplayName,
     [property: JsonPropertyName("broadcaster_type")] string BroadcasterType,
-    [property: JsonPropertyName("profile_image_url")] string? ProfileImageUrl)
-{
-    /// <summary>Affiliate-only event groups are offered to affiliates and partners.</summary>
-    public bool IsAffiliateOrPartner => BroadcasterType is "affiliate" or "partner";
-}
+    [property: JsonPropertyName("profile_image_url")] string? ProfileImageUrl);
 
 internal sealed record EventSubTransport(
     [property: JsonPropertyName("method")] string Method,

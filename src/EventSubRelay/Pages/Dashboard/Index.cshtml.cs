@@ -31,7 +31,7 @@ internal sealed class IndexModel(
 
     public LinkedAccount? Account { get; private set; }
 
-    public IReadOnlyList<EventGroup> Groups { get; private set; } = [];
+    public IReadOnlyList<Events.DashboardGroup> Groups { get; private set; } = [];
 
     public IReadOnlyList<string> MissingScopes { get; private set; } = [];
 

@@ -1,0 +1,62 @@
+namespace EventSubRelay.Events;
+
+/// <summary>The names of the overlay event types (<c>event.type</c> on the wire).</summary>
+internal static class OverlayTypes
+{
+    public const string Follow = "Follow";
+    public const string Raid = "Raid";
+    public const string ModeratorAdded = "ModeratorAdded";
+    public const string ModeratorRemoved = "ModeratorRemoved";
+    public const string ChatMessage = "ChatMessage";
+    public const string FirstWord = "FirstWord";
+    public const string ChatCleared = "ChatCleared";
+    public const string MessageDeleted = "MessageDeleted";
+    public const string Whisper = "Whisper";
+    public const string StreamOnline = "StreamOnline";
+    public const string StreamOffline = "StreamOffline";
+    public const string StreamUpdate = "StreamUpdate";
+    public const string ShoutoutCreated = "ShoutoutCreated";
+    public const string ShoutoutReceived = "ShoutoutReceived";
+    public const string AdRun = "AdRun";
+    public const string ShieldModeStarted = "ShieldModeStarted";
+    public const string ShieldModeEnded = "ShieldModeEnded";
+    public const string CharityStarted = "CharityStarted";
+    public const string CharityProgress = "CharityProgress";
+    public const string CharityDonation = "CharityDonation";
+    public const string CharityStopped = "CharityStopped";
+    public const string Cheer = "Cheer";
+    public const string PollCreated = "PollCreated";
+    public const string PollUpdated = "PollUpdated";
+    public const string PollCompleted = "PollCompleted";
+    public const string PollTerminated = "PollTerminated";
+    public const string PollArchived = "PollArchived";
+    public const string PredictionCreated = "PredictionCreated";
+    public const string PredictionUpdated = "PredictionUpdated";
+    public const string PredictionLocked = "PredictionLocked";
+    public const string PredictionCompleted = "PredictionCompleted";
+    public const string PredictionCanceled = "PredictionCanceled";
+    public const string RewardRedemption = "RewardRedemption";
+    public const string RewardRedemptionUpdated = "RewardRedemptionUpdated";
+    public const string RewardCreated = "RewardCreated";
+    public const string RewardUpdated = "RewardUpdated";
+    public const string RewardDeleted = "RewardDeleted";
+    public const string Sub = "Sub";
+    public const string GiftSub = "GiftSub";
+    public const string ReSub = "ReSub";
+    public const string GiftBomb = "GiftBomb";
+    public const string SubscriptionEnded = "SubscriptionEnded";
+    public const string GoalBegin = "GoalBegin";
+    public const string GoalProgress = "GoalProgress";
+    public const string GoalEnd = "GoalEnd";
+    public const string HypeTrainStart = "HypeTrainStart";
+    public const string HypeTrainUpdate = "HypeTrainUpdate";
+    public const string HypeTrainLevelUp = "HypeTrainLevelUp";
+    public const string HypeTrainEnd = "HypeTrainEnd";
+    public const string VipAdded = "VipAdded";
+    public const string VipRemoved = "VipRemoved";
+    public const string UserBanned = "UserBanned";
+    public const string UserTimedOut = "UserTimedOut";
+    public const string UserUnbanned = "UserUnbanned";
+    public const string TimeoutRemoved = "TimeoutRemoved";
+    public const string Raw = "Raw";
+}
