@@ -4,6 +4,7 @@ using EventSubRelay.Data;
 using EventSubRelay.Operations;
 using EventSubRelay.Overlay;
 using EventSubRelay.Processing;
+using EventSubRelay.StreamerBot;
 using EventSubRelay.Twitch;
 using EventSubRelay.Webhooks;
 using Microsoft.Extensions.Options;
@@ -30,6 +31,9 @@ builder.AddProcessing();
 
 // Overlays: token authentication and the SignalR hub
 builder.AddOverlay();
+
+// Streamer.bot widgets: the Streamer.bot WebSocket protocol, with the relay's catch-up
+builder.AddStreamerBot();
 
 // Twitch: Helix and OAuth clients (optional: without a client id the relay still ingests and serves overlays)
 builder.AddTwitch();
@@ -66,6 +70,7 @@ try
 
     app.MapEventSubWebhook();
     app.MapOverlay();
+    app.MapStreamerBot();
     app.MapOverlayStatus();
     app.MapTestAlerts();
     app.MapOverlayPage();

@@ -48,6 +48,14 @@ internal sealed class OverlayToken
     public DateTimeOffset? RevokedAt { get; set; }
 }
 
+/// <summary>The last event sent to an overlay token's Streamer.bot-protocol sockets, where its catch-up resumes.</summary>
+internal sealed class StreamerBotCursor
+{
+    public Guid TokenId { get; set; }
+    public long LastSeq { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+}
+
 /// <summary>What the relay knows of one EventSub subscription, from Twitch's messages about it.</summary>
 internal sealed class EventSubSubscription
 {

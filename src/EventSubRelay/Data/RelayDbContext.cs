@@ -13,6 +13,7 @@ internal sealed partial class RelayDbContext(DbContextOptions<RelayDbContext> op
     public DbSet<StoredNotification> Notifications => Set<StoredNotification>();
     public DbSet<StoredOverlayEvent> OverlayEvents => Set<StoredOverlayEvent>();
     public DbSet<OverlayToken> OverlayTokens => Set<OverlayToken>();
+    public DbSet<StreamerBotCursor> StreamerBotCursors => Set<StreamerBotCursor>();
     public DbSet<EventSubSubscription> Subscriptions => Set<EventSubSubscription>();
     public DbSet<OverlayConnectionRecord> OverlayConnections => Set<OverlayConnectionRecord>();
     public DbSet<ChannelState> ChannelStates => Set<ChannelState>();
@@ -80,6 +81,16 @@ internal sealed class OverlayTokenConfiguration : IEntityTypeConfiguration<Overl
         builder.HasIndex(t => t.BroadcasterUserId);
         builder.Property(t => t.Name).HasMaxLength(100);
         builder.HasIndex(t => t.TokenHash).IsUnique();
+    }
+}
+
+internal sealed class StreamerBotCursorConfiguration : IEntityTypeConfiguration<StreamerBotCursor>
+{
+    public void Configure(EntityTypeBuilder<StreamerBotCursor> builder)
+    {
+        builder.ToTable("streamerbot_cursors");
+        builder.HasKey(c => c.TokenId);
+        builder.HasOne<OverlayToken>().WithMany().HasForeignKey(c => c.TokenId).OnDelete(DeleteBehavior.Cascade);
     }
 }
 

@@ -30,7 +30,8 @@ internal static class OverlayExtensions
         builder.Services.AddScoped<OverlayTokens>();
         builder.Services.AddSingleton<OverlayTokenCache>();
         builder.Services.AddSingleton(services => new OverlayFanOut(
-            services.GetRequiredService<Microsoft.AspNetCore.SignalR.IHubContext<OverlayHub>>(), services.GetRequiredService<OverlayReplay>(), sharedGroups));
+            services.GetRequiredService<Microsoft.AspNetCore.SignalR.IHubContext<OverlayHub>>(), services.GetRequiredService<OverlayReplay>(), sharedGroups,
+            services.GetServices<IOverlayEnvelopeListener>()));
         builder.Services.AddSingleton<TestAlerts>();
         builder.Services.AddSingleton<OverlayReplay>();
         builder.Services.AddSingleton<OverlayConnections>();

@@ -8,8 +8,10 @@ namespace EventSubRelay.Overlay;
 /// <see cref="JoinHorizonAsync"/>) and receives every later one live: no gap, and on a single instance no duplicate.
 /// </summary>
 /// <param name="sharedGroups">Whether other instances send to the same groups (the Redis backplane).</param>
-internal sealed class OverlayFanOut(IHubContext<OverlayHub> hub, OverlayReplay replay, bool sharedGroups) : IDisposable
+/// <param name="listeners">Hear each envelope after its send (other endpoints than the hub).</param>
+internal sealed class OverlayFanOut(IHubContext<OverlayHub> hub, OverlayReplay replay, bool sharedGroups, IEnumerable<IOverlayEnvelopeListener> listeners) : IDisposable
 {
+    private readonly IOverlayEnvelopeListener[] _listeners = [.. listeners];
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -47,6 +49,11 @@ internal sealed class OverlayFanOut(IHubContext<OverlayHub> hub, OverlayReplay r
                 // A connection is never in both groups (see OverlayHub), so nobody receives it twice.
                 await hub.Clients.Groups(groups).SendAsync(OverlayClientMethods.Event, envelope, cancellationToken);
                 LastSentSeq = Math.Max(LastSentSeq, envelope.Seq);
+                foreach (var listener in _listeners)
+                {
+                    listener.Sent(envelope);
+                }
+
                 sent?.Invoke(envelope);
             }
 

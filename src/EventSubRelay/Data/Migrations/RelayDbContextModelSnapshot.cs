@@ -515,6 +515,25 @@ namespace EventSubRelay.Data.Migrations
                     b.ToTable("stream_chatters", (string)null);
                 });
 
+            modelBuilder.Entity("EventSubRelay.Data.StreamerBotCursor", b =>
+                {
+                    b.Property<Guid>("TokenId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("token_id");
+
+                    b.Property<long>("LastSeq")
+                        .HasColumnType("bigint")
+                        .HasColumnName("last_seq");
+
+                    b.Property<DateTimeOffset>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
+
+                    b.HasKey("TokenId");
+
+                    b.ToTable("streamerbot_cursors", (string)null);
+                });
+
             modelBuilder.Entity("EventSubRelay.Data.SubscriptionBlock", b =>
                 {
                     b.Property<string>("Key")
@@ -568,6 +587,15 @@ namespace EventSubRelay.Data.Migrations
                     b.HasOne("EventSubRelay.Data.OpenGiftBomb", null)
                         .WithMany()
                         .HasForeignKey("BombId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("EventSubRelay.Data.StreamerBotCursor", b =>
+                {
+                    b.HasOne("EventSubRelay.Data.OverlayToken", null)
+                        .WithMany()
+                        .HasForeignKey("TokenId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
                 });
