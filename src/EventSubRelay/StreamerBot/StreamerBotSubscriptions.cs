@@ -14,7 +14,7 @@ internal sealed class StreamerBotSubscriptions
     private const int MaxTypes = 500;
 
     /// <summary>Every event type the relay emits, as <c>GetEvents</c> lists them.</summary>
-    public static string[] Types { get; } = [.. EventGroups.Types.Distinct(StringComparer.Ordinal)];
+    public static string[] Types { get; } = [.. EventTypes.OverlayEventTypes.Distinct(StringComparer.Ordinal)];
 
     private static readonly Dictionary<string, string> Canonical = Types.ToDictionary(t => t, t => t, StringComparer.OrdinalIgnoreCase);
 

@@ -86,7 +86,7 @@ public sealed class StreamerBotEndpointTests(StreamerBotFixture relay) : IClassF
 
         var events = await client.RequestAsync("GetEvents");
         events["events"]!.AsObject().Select(p => p.Key).Should().Equal("Twitch");
-        events["events"]!["Twitch"]!.AsArray().Select(t => t!.GetValue<string>()).Should().BeEquivalentTo(EventGroups.Types.Distinct());
+        events["events"]!["Twitch"]!.AsArray().Select(t => t!.GetValue<string>()).Should().BeEquivalentTo(EventTypes.OverlayEventTypes.Distinct());
 
         var caster = await client.RequestAsync("GetBroadcaster");
         caster["status"]!.GetValue<string>().Should().Be("ok");
@@ -128,7 +128,7 @@ public sealed class StreamerBotEndpointTests(StreamerBotFixture relay) : IClassF
         first["events"]!["Twitch"]!.AsArray().Select(t => t!.GetValue<string>()).Should().BeEquivalentTo("Follow", "ReSub");
         again["events"]!["Twitch"]!.AsArray().Select(t => t!.GetValue<string>()).Should().BeEquivalentTo("Follow", "ReSub", "Cheer");
         removed["events"]!["Twitch"]!.AsArray().Select(t => t!.GetValue<string>()).Should().BeEquivalentTo("ReSub", "Cheer");
-        all["events"]!["Twitch"]!.AsArray().Should().HaveCount(EventGroups.Types.Distinct().Count());
+        all["events"]!["Twitch"]!.AsArray().Should().HaveCount(EventTypes.OverlayEventTypes.Distinct().Count());
     }
 
     [Fact]
