@@ -3,7 +3,7 @@ using System.Globalization;
 namespace EventSubRelay.Benchmarks;
 
 /// <summary>Command-line settings of one benchmark run.</summary>
-internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Concurrency, IReadOnlyDictionary<string, string> RelaySettings, string? RelayDll)
+internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Concurrency, IReadOnlyDictionary<string, string> RelaySettings, string? RelayDll, int Rounds = 1)
 {
     public const string Usage = """
         Usage: dotnet run -c Release --project tests/EventSubRelay.Benchmarks -- [options]
@@ -12,6 +12,7 @@ internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Conc
           --concurrency N             concurrent keep-alive requests (default 256)
           --relay-setting Key=Value   extra relay configuration, e.g. Queue:BatchWindowMilliseconds=1 (repeatable)
           --relay-dll PATH            another build of the relay, e.g. of an older commit, to compare with
+          --rounds N                  measure bare Kestrel and the relay alternately N times each, both kept running (default 1)
         """;
 
     /// <summary>Parses the arguments; null (after printing why) when they are wrong.</summary>
@@ -21,6 +22,7 @@ internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Conc
         var warmup = 3;
         // Closed loop: at 10,000/s, a few milliseconds of durable-commit latency need a few hundred requests in flight.
         var concurrency = 256;
+        var rounds = 1;
         var relaySettings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         string? relayDll = null;
         for (var i = 0; i < args.Count; i++)
@@ -31,6 +33,7 @@ internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Conc
                 case "--seconds" when TryPositive(value, out seconds):
                 case "--warmup" when TryPositive(value, out warmup):
                 case "--concurrency" when TryPositive(value, out concurrency):
+                case "--rounds" when TryPositive(value, out rounds):
                     i++;
                     break;
                 case "--relay-dll" when File.Exists(value):
@@ -48,7 +51,7 @@ internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Conc
             }
         }
 
-        return new BenchmarkOptions(seconds, warmup, concurrency, relaySettings, relayDll);
+        return new BenchmarkOptions(seconds, warmup, concurrency, relaySettings, relayDll, rounds);
     }
 
     private static bool TryPositive(string? text, out int value) =>

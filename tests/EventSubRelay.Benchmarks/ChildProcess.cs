@@ -19,6 +19,7 @@ internal sealed class ChildProcess : IAsyncDisposable
 
     public string Name { get; }
     public string LogFile { get; }
+    public int Id => _process.Id;
 
     /// <summary>CPU time the server has used so far (user and system).</summary>
     public TimeSpan CpuTime

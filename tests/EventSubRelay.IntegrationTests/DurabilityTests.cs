@@ -117,7 +117,7 @@ public sealed class DurabilityTests
         await Database.ExecuteAsync(connectionString, """
             INSERT INTO notifications (message_id, subscription_id, subscription_type, subscription_version, broadcaster_user_id,
                                        message_timestamp, received_at, retry_count, payload)
-            VALUES (@id, 'sub', 'channel.follow', '2', @broadcaster, now(), now(), 0, @payload::jsonb)
+            VALUES (@id, 'sub', 'channel.follow', '2', @broadcaster, now(), now(), 0, @payload)
             """, ("id", stranded), ("broadcaster", broadcaster), ("payload", TwitchWebhook.NotificationBody(broadcaster)));
 
         await using (var after = await RelayFactory.StartAsync(connectionString: connectionString))
@@ -172,7 +172,7 @@ public sealed class DurabilityTests
         Database.ExecuteAsync(connection, """
             INSERT INTO notifications (message_id, subscription_id, subscription_type, subscription_version, broadcaster_user_id,
                                        message_timestamp, received_at, retry_count, payload, ingested_by)
-            VALUES (@id, 'sub', 'channel.follow', '2', @broadcaster, now(), now(), 0, @payload::jsonb, @owner)
+            VALUES (@id, 'sub', 'channel.follow', '2', @broadcaster, now(), now(), 0, @payload, @owner)
             """, ("id", id), ("broadcaster", broadcaster), ("payload", TwitchWebhook.NotificationBody(broadcaster)), ("owner", owner));
 
     [Fact]

@@ -38,7 +38,7 @@ public sealed class WebhookEndpointTests(RelayFixture relay) : IClassFixture<Rel
 
         response.StatusCode.Should().Be(HttpStatusCode.NoContent);
         var row = await QuerySingleAsync(
-            "SELECT subscription_type, subscription_version, broadcaster_user_id, retry_count, payload->'event'->>'user_login' FROM notifications WHERE message_id = @id",
+            "SELECT subscription_type, subscription_version, broadcaster_user_id, retry_count, payload::jsonb->'event'->>'user_login' FROM notifications WHERE message_id = @id",
             messageId);
         row.Should().Equal("channel.follow", "2", broadcaster, 0, "awesome_user");
     }

@@ -14,7 +14,8 @@ internal sealed class StoredNotification
     public DateTimeOffset MessageTimestamp { get; set; }
     public DateTimeOffset ReceivedAt { get; set; }
     public int RetryCount { get; set; }
-    public required JsonDocument Payload { get; set; }
+    /// <summary>The body as Twitch sent it. Stored as text: the relay never queries inside it, so PostgreSQL need not parse it.</summary>
+    public required string Payload { get; set; }
     public DateTimeOffset? DeliveredAt { get; set; }
 
     /// <summary>The instance that committed it and is delivering it (see <c>InstanceLease</c>).</summary>

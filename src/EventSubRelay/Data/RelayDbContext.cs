@@ -45,7 +45,7 @@ internal sealed class StoredNotificationConfiguration : IEntityTypeConfiguration
         builder.HasKey(n => n.MessageId);
         // Unique without an index of its own: only the identity's sequence hands out values.
         builder.Property(n => n.Seq).UseIdentityAlwaysColumn();
-        builder.Property(n => n.Payload).HasColumnType("jsonb");
+        builder.Property(n => n.Payload).HasColumnType("text");
         builder.Property(n => n.IngestedBy).HasDefaultValue(0L);
         // Rows arrive in time order, so a BRIN index serves the retention job at a fraction of a B-tree's cost per insert.
         builder.HasIndex(n => n.ReceivedAt).HasMethod("brin");

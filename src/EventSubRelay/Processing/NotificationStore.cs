@@ -34,7 +34,7 @@ internal sealed class NotificationStore(
             SELECT n.*, @ingested_by
             FROM (SELECT nextval('notifications_seq_seq'), u.*
                   FROM unnest(@message_id, @subscription_id, @subscription_type, @subscription_version, @broadcaster_user_id,
-                              @message_timestamp, @received_at, @retry_count, @payload::jsonb[])
+                              @message_timestamp, @received_at, @retry_count, @payload)
                        AS u(message_id, subscription_id, subscription_type, subscription_version, broadcaster_user_id,
                             message_timestamp, received_at, retry_count, payload)) AS n
             ORDER BY n.message_id
@@ -140,7 +140,7 @@ internal sealed class NotificationStore(
                 WHERE delivered_at IS NULL AND ingested_by IN (SELECT owner FROM dead)
                 ORDER BY seq LIMIT @limit)
             UPDATE notifications n SET ingested_by = @me FROM orphans o WHERE n.message_id = o.message_id
-            RETURNING n.message_id, n.seq, n.subscription_type, n.subscription_version, n.broadcaster_user_id, n.message_timestamp, n.payload::text
+            RETURNING n.message_id, n.seq, n.subscription_type, n.subscription_version, n.broadcaster_user_id, n.message_timestamp, n.payload
             """, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<long>("me", lease.Key));
         command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));

@@ -43,12 +43,11 @@ internal static class WebhookEndpoint
         var messageId = request.Headers[TwitchHeaders.MessageId].ToString();
         var messageType = request.Headers[TwitchHeaders.MessageType].ToString();
         var timestampText = request.Headers[TwitchHeaders.Timestamp].ToString();
-        var missing = new[] { (TwitchHeaders.MessageId, messageId), (TwitchHeaders.MessageType, messageType), (TwitchHeaders.Timestamp, timestampText) }
-            .Where(h => h.Item2.Length == 0)
-            .Select(h => h.Item1)
-            .ToList();
-        if (missing.Count > 0)
+        if (messageId.Length == 0 || messageType.Length == 0 || timestampText.Length == 0)
         {
+            var missing = new[] { (TwitchHeaders.MessageId, messageId), (TwitchHeaders.MessageType, messageType), (TwitchHeaders.Timestamp, timestampText) }
+                .Where(h => h.Item2.Length == 0)
+                .Select(h => h.Item1);
             return Problem(StatusCodes.Status400BadRequest, "Missing headers", $"Required headers are missing: {string.Join(", ", missing)}.");
         }
 
@@ -57,7 +56,6 @@ internal static class WebhookEndpoint
             return Problem(StatusCodes.Status400BadRequest, "Invalid message", $"{TwitchHeaders.MessageId} is longer than {StorableJson.MaxIdLength} characters.");
         }
 
-        using var scope = logger.BeginScope(new Dictionary<string, object> { ["MessageId"] = messageId });
         if (!signature.IsValid(messageId, timestampText, body, request.Headers[TwitchHeaders.Signature].FirstOrDefault()))
         {
             logger.LogWarning("Rejected message {MessageId}: the signature is missing or does not match", messageId);
@@ -81,12 +79,18 @@ internal static class WebhookEndpoint
             return Problem(StatusCodes.Status400BadRequest, "Invalid message", error!);
         }
 
+        if (message is NotificationMessage notification)
+        {
+            // The hot path logs only what goes wrong, each line with its message id: no logging scope to carry along.
+            return await EnqueueAsync(notification, messageId, timestamp, now, request, queue, queueOptions.Value, logger);
+        }
+
+        // Only these two touch the DbContext: notifications go through the queue instead.
+        using var scope = logger.BeginScope(new Dictionary<string, object> { ["MessageId"] = messageId });
         return message switch
         {
-            // Only these two touch the DbContext: notifications, the hot path, go through the queue instead.
             VerificationMessage verification => await VerifyAsync(verification, Db(context), now, logger, context.RequestAborted),
             RevocationMessage revocation => await RevokeAsync(revocation, Db(context), now, logger, context.RequestAborted),
-            NotificationMessage notification => await EnqueueAsync(notification, messageId, timestamp, now, request, queue, queueOptions.Value, logger),
             _ => Problem(StatusCodes.Status400BadRequest, "Invalid message", $"Unknown message type '{messageType}'."),
         };
     }

@@ -18,7 +18,7 @@ namespace EventSubRelay.Data.Migrations
         {
 #pragma warning disable 612, 618
             modelBuilder
-                .HasAnnotation("ProductVersion", "10.0.5")
+                .HasAnnotation("ProductVersion", "10.0.15")
                 .HasAnnotation("Relational:MaxIdentifierLength", 63);
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
@@ -385,9 +385,9 @@ namespace EventSubRelay.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("message_timestamp");
 
-                    b.Property<JsonDocument>("Payload")
+                    b.Property<string>("Payload")
                         .IsRequired()
-                        .HasColumnType("jsonb")
+                        .HasColumnType("text")
                         .HasColumnName("payload");
 
                     b.Property<DateTimeOffset>("ReceivedAt")
