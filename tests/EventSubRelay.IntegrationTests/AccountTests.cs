@@ -73,8 +73,7 @@ public sealed partial class AccountTests : IAsyncLifetime
 
         var overlayUrl = OverlayUrl().Match(await dashboard.PostAsync("CreateToken", ("name", "alert box")));
         overlayUrl.Success.Should().BeTrue();
-        await using var overlay = await _relay.ConnectOverlayAsync(Uri.UnescapeDataString(overlayUrl.Groups[1].Value));
-        await overlay.SubscribeAsync("*");
+        await using var overlay = await _relay.ConnectSubscribedAsync(Uri.UnescapeDataString(overlayUrl.Groups[1].Value));
         var follow = subscriptions.Single(s => s.Type == "channel.follow");
         using (var response = await _twitch.SendNotificationAsync(follow, FollowEvent()))
         {
@@ -128,8 +127,7 @@ public sealed partial class AccountTests : IAsyncLifetime
             ["background_color"] = "#00E5CB", ["is_enabled"] = true, ["is_paused"] = false, ["is_user_input_required"] = true,
         }];
         var raider = _twitch.AddUser("partner");
-        await using var overlay = await _relay.ConnectOverlayAsync(await _relay.CreateOverlayTokenAsync(_user.Id));
-        await overlay.SubscribeAsync("*");
+        await using var overlay = await _relay.SubscribedOverlayAsync(_user.Id);
 
         await _relay.SendNotificationAsync(_user.Id, "channel.raid", "1", new JsonObject
         {
@@ -365,8 +363,7 @@ public sealed partial class AccountTests : IAsyncLifetime
 
         (await dashboard.GetAsync()).Should().Contain("id=\"not-configured\"").And.NotContain("Log in with Twitch");
         var broadcaster = TwitchWebhook.NewBroadcasterId();
-        await using var overlay = await relay.ConnectOverlayAsync(await relay.CreateOverlayTokenAsync(broadcaster));
-        await overlay.SubscribeAsync("Follow");
+        await using var overlay = await relay.SubscribedOverlayAsync(broadcaster, "Follow");
         var sent = await relay.SendNotificationAsync(broadcaster);
         (await overlay.NextAsync()).Id.Should().Be(sent);
     }

@@ -16,8 +16,7 @@ public sealed class CatalogueDerivationTests
     {
         await using var factory = await RelayFactory.StartAsync();
         var broadcaster = TwitchWebhook.NewBroadcasterId();
-        await using var overlay = await factory.ConnectOverlayAsync(await factory.CreateOverlayTokenAsync(broadcaster));
-        await overlay.SubscribeAsync("ChatMessage", "FirstWord");
+        await using var overlay = await factory.SubscribedOverlayAsync(broadcaster, "ChatMessage", "FirstWord");
 
         await factory.SendNotificationAsync(broadcaster, "stream.online", "1", StreamOnline(broadcaster, "stream-1"));
         var hello = await factory.SendNotificationAsync(broadcaster, "channel.chat.message", "1", TwitchWebhook.ChatEvent(broadcaster, "hello"));
@@ -45,8 +44,7 @@ public sealed class CatalogueDerivationTests
     {
         await using var factory = await RelayFactory.StartAsync(services: services => services.AddSingleton<Events.IEventEnricher, SilentEnricher>());
         var broadcaster = TwitchWebhook.NewBroadcasterId();
-        await using var overlay = await factory.ConnectOverlayAsync(await factory.CreateOverlayTokenAsync(broadcaster));
-        await overlay.SubscribeAsync("Raid", "RewardRedemption");
+        await using var overlay = await factory.SubscribedOverlayAsync(broadcaster, "Raid", "RewardRedemption");
 
         await factory.SendNotificationAsync(broadcaster, "channel.raid", "1");
         await factory.SendNotificationAsync(broadcaster, "channel.channel_points_custom_reward_redemption.add", "1", Redemption(broadcaster, "r1"));

@@ -17,8 +17,7 @@ public sealed class DurabilityTests
         await using var factory = await RelayFactory.StartAsync(server: server);
         using var client = factory.CreateRelayClient();
         var broadcaster = TwitchWebhook.NewBroadcasterId();
-        await using var overlay = await factory.ConnectOverlayAsync(await factory.CreateOverlayTokenAsync(broadcaster));
-        await overlay.SubscribeAsync("*");
+        await using var overlay = await factory.SubscribedOverlayAsync(broadcaster);
 
         await server.StopAsync();
         var body = TwitchWebhook.NotificationBody(broadcaster);
@@ -50,8 +49,7 @@ public sealed class DurabilityTests
         await using var factory = await RelayFactory.StartAsync(services: services => services.AddSingleton<HubLifetimeManager<OverlayHub>>(provider =>
             sends = ActivatorUtilities.CreateInstance<FailingGroupSends>(provider)));
         var broadcaster = TwitchWebhook.NewBroadcasterId();
-        await using var overlay = await factory.ConnectOverlayAsync(await factory.CreateOverlayTokenAsync(broadcaster));
-        await overlay.SubscribeAsync("*");
+        await using var overlay = await factory.SubscribedOverlayAsync(broadcaster);
 
         // A first chat message makes two events, ChatMessage then FirstWord: the first goes out, the second's send fails.
         sends!.FailAfter(1);
@@ -73,8 +71,7 @@ public sealed class DurabilityTests
         {
             connectionString = factory.ConnectionString;
             var broadcaster = TwitchWebhook.NewBroadcasterId();
-            await using var overlay = await factory.ConnectOverlayAsync(await factory.CreateOverlayTokenAsync(broadcaster));
-            await overlay.SubscribeAsync("*");
+            await using var overlay = await factory.SubscribedOverlayAsync(broadcaster);
 
             // Marking a notification delivered (an UPDATE) waits for a lock this test holds; storing one (an INSERT) does not.
             const long gate = 4_000_000_101;
@@ -122,8 +119,7 @@ public sealed class DurabilityTests
 
         await using (var after = await RelayFactory.StartAsync(connectionString: connectionString))
         {
-            await using var overlay = await after.ConnectOverlayAsync(token, afterSeq: 0);
-            await overlay.SubscribeAsync("*");
+            await using var overlay = await after.ConnectSubscribedAsync(token, afterSeq: 0);
             (await overlay.NextAsync()).Id.Should().Be(stranded);
         }
 
@@ -137,8 +133,7 @@ public sealed class DurabilityTests
     {
         await using var factory = await RelayFactory.StartAsync(new Dictionary<string, string?> { ["Queue:OrphanSweepSeconds"] = "1" });
         var broadcaster = TwitchWebhook.NewBroadcasterId();
-        await using var overlay = await factory.ConnectOverlayAsync(await factory.CreateOverlayTokenAsync(broadcaster));
-        await overlay.SubscribeAsync("*");
+        await using var overlay = await factory.SubscribedOverlayAsync(broadcaster);
 
         // Another instance that is alive holds its lease; one that crashed does not.
         const long liveInstance = 4_000_000_001, crashedInstance = 4_000_000_002;

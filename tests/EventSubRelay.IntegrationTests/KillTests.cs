@@ -27,8 +27,7 @@ public sealed class KillTests
         await using (var relay = await RelayProcess.StartAsync(environment, port))
         {
             token = await RelayProcess.CreateOverlayTokenAsync(environment, broadcaster);
-            await using var overlay = await OverlayClient.ConnectAsync(relay.BaseAddress, token);
-            await overlay.SubscribeAsync("*");
+            await using var overlay = await SubscribedOverlay.ConnectAsync(relay.BaseAddress, token);
 
             // Senders work through the list until the relay dies under them.
             using var client = new HttpClient { BaseAddress = relay.BaseAddress, Timeout = TimeSpan.FromSeconds(10) };

@@ -15,10 +15,10 @@ public sealed class OperationsTests
         await using var factory = await RelayFactory.StartAsync();
         using var client = factory.CreateRelayClient();
         var broadcaster = TwitchWebhook.NewBroadcasterId();
-        var token = await factory.CreateOverlayTokenAsync(broadcaster);
-        await using (var overlay = await factory.ConnectOverlayAsync(token))
+        string token;
+        await using (var overlay = await factory.SubscribedOverlayAsync(broadcaster))
         {
-            await overlay.SubscribeAsync("*");
+            token = overlay.Token;
             await factory.SendNotificationAsync(broadcaster);
             await overlay.NextAsync();
         }

@@ -26,9 +26,8 @@ public sealed class OverlayCatchUpTests(OverlayCatchUpTests.Relay relay) : IClas
     public async Task Replay_is_limited_to_the_most_recent_events_and_says_how_many_were_skipped()
     {
         var broadcaster = TwitchWebhook.NewBroadcasterId();
-        var token = await Factory.CreateOverlayTokenAsync(broadcaster);
-        await using var witness = await Factory.ConnectOverlayAsync(token);
-        await witness.SubscribeAsync("*");
+        await using var witness = await Factory.SubscribedOverlayAsync(broadcaster);
+        var token = witness.Token;
         var sent = new List<string>();
         for (var i = 0; i < 8; i++)
         {
@@ -37,8 +36,7 @@ public sealed class OverlayCatchUpTests(OverlayCatchUpTests.Relay relay) : IClas
 
         var chat = await Factory.SendNotificationAsync(broadcaster, "channel.chat.message", "1", TwitchWebhook.ChatEvent(broadcaster));
         await witness.WaitForAsync(9);
-        await using var overlay = await Factory.ConnectOverlayAsync(token);
-        await overlay.SubscribeAsync("Follow", "ChatMessage");
+        await using var overlay = await Factory.ConnectSubscribedAsync(token, null, "Follow", "ChatMessage");
         var result = await overlay.Connection.InvokeAsync<ResumeResult>("Resume", 0L);
 
         result.Should().Be(new ResumeResult(5, 4));
@@ -51,8 +49,7 @@ public sealed class OverlayCatchUpTests(OverlayCatchUpTests.Relay relay) : IClas
     public async Task GetRecentEvents_returns_the_latest_events_of_the_requested_types_oldest_first()
     {
         var broadcaster = TwitchWebhook.NewBroadcasterId();
-        await using var overlay = await Factory.ConnectOverlayAsync(await Factory.CreateOverlayTokenAsync(broadcaster));
-        await overlay.SubscribeAsync("*");
+        await using var overlay = await Factory.SubscribedOverlayAsync(broadcaster);
         var first = await Factory.SendNotificationAsync(broadcaster);
         await Factory.SendNotificationAsync(broadcaster, "channel.cheer", "1");
         var second = await Factory.SendNotificationAsync(broadcaster);

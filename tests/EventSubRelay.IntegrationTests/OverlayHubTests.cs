@@ -16,8 +16,7 @@ public sealed class OverlayHubTests(RelayFixture relay) : IClassFixture<RelayFix
     {
         var mine = TwitchWebhook.NewBroadcasterId();
         var other = TwitchWebhook.NewBroadcasterId();
-        await using var overlay = await Factory.ConnectOverlayAsync(await Factory.CreateOverlayTokenAsync(mine));
-        await overlay.SubscribeAsync("*");
+        await using var overlay = await Factory.SubscribedOverlayAsync(mine);
 
         await Factory.SendNotificationAsync(other);
         await Factory.SendNotificationAsync(other, "channel.cheer", "1");
@@ -31,9 +30,8 @@ public sealed class OverlayHubTests(RelayFixture relay) : IClassFixture<RelayFix
     public async Task Nothing_is_sent_before_a_subscription()
     {
         var broadcaster = TwitchWebhook.NewBroadcasterId();
-        var token = await Factory.CreateOverlayTokenAsync(broadcaster);
-        await using var witness = await Factory.ConnectOverlayAsync(token);
-        await witness.SubscribeAsync("*");
+        await using var witness = await Factory.SubscribedOverlayAsync(broadcaster);
+        var token = witness.Token;
         await using var overlay = await Factory.ConnectOverlayAsync(token);
         var early = await Factory.SendNotificationAsync(broadcaster);
         await witness.NextAsync();
@@ -69,8 +67,7 @@ public sealed class OverlayHubTests(RelayFixture relay) : IClassFixture<RelayFix
     public async Task Subscribing_to_all_and_to_a_type_delivers_each_event_once()
     {
         var broadcaster = TwitchWebhook.NewBroadcasterId();
-        await using var overlay = await Factory.ConnectOverlayAsync(await Factory.CreateOverlayTokenAsync(broadcaster));
-        await overlay.SubscribeAsync("Follow");
+        await using var overlay = await Factory.SubscribedOverlayAsync(broadcaster, "Follow");
         await overlay.SubscribeAsync("*");
         await overlay.SubscribeAsync("Follow", "Cheer");
 
@@ -99,9 +96,8 @@ public sealed class OverlayHubTests(RelayFixture relay) : IClassFixture<RelayFix
         var broadcaster = TwitchWebhook.NewBroadcasterId();
         var token = await Factory.CreateOverlayTokenAsync(broadcaster);
         long lastSeen;
-        await using (var first = await Factory.ConnectOverlayAsync(token))
+        await using (var first = await Factory.ConnectSubscribedAsync(token))
         {
-            await first.SubscribeAsync("*");
             await Factory.SendNotificationAsync(broadcaster);
             lastSeen = (await first.NextAsync()).Seq;
         }
@@ -112,8 +108,7 @@ public sealed class OverlayHubTests(RelayFixture relay) : IClassFixture<RelayFix
             missed.Add(await Factory.SendNotificationAsync(broadcaster));
         }
 
-        await using var second = await Factory.ConnectOverlayAsync(token, afterSeq: lastSeen);
-        await second.SubscribeAsync("*");
+        await using var second = await Factory.ConnectSubscribedAsync(token, afterSeq: lastSeen);
         var live = await Factory.SendNotificationAsync(broadcaster);
 
         var received = await second.WaitForAsync(4);
@@ -147,9 +142,8 @@ public sealed class OverlayHubTests(RelayFixture relay) : IClassFixture<RelayFix
     public async Task Resume_replays_only_subscribed_types_and_never_repeats_live_events()
     {
         var broadcaster = TwitchWebhook.NewBroadcasterId();
-        var token = await Factory.CreateOverlayTokenAsync(broadcaster);
-        await using var witness = await Factory.ConnectOverlayAsync(token);
-        await witness.SubscribeAsync("*");
+        await using var witness = await Factory.SubscribedOverlayAsync(broadcaster);
+        var token = witness.Token;
         await using var overlay = await Factory.ConnectOverlayAsync(token);
         var missedFollow = await Factory.SendNotificationAsync(broadcaster);
         var missedCheer = await Factory.SendNotificationAsync(broadcaster, "channel.cheer", "1");
@@ -183,8 +177,7 @@ public sealed class OverlayHubTests(RelayFixture relay) : IClassFixture<RelayFix
     public async Task Notifications_arrive_as_normalized_events_and_unknown_types_as_raw()
     {
         var broadcaster = TwitchWebhook.NewBroadcasterId();
-        await using var overlay = await Factory.ConnectOverlayAsync(await Factory.CreateOverlayTokenAsync(broadcaster));
-        await overlay.SubscribeAsync("*");
+        await using var overlay = await Factory.SubscribedOverlayAsync(broadcaster);
 
         await Factory.SendNotificationAsync(broadcaster, "channel.chat.message", "1", TwitchWebhook.ChatEvent(broadcaster, "hi Kappa"));
         await Factory.SendNotificationAsync(broadcaster, "channel.cheer", "1");

@@ -55,7 +55,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
     public async Task Webhook_delivered_to_one_instance_reaches_an_overlay_on_the_other_exactly_once()
     {
         var (broadcaster, token) = await NewChannelAsync();
-        await using var onB = await SubscribedToAllAsync(B, token);
+        await using var onB = await SubscribedOverlay.ConnectAsync(B.BaseAddress, token);
 
         var ids = new List<string>();
         for (var i = 0; i < 5; i++)
@@ -72,8 +72,8 @@ public sealed class ScaleOutTests : IAsyncLifetime
     public async Task Same_notification_delivered_to_both_instances_is_fanned_out_once()
     {
         var (broadcaster, token) = await NewChannelAsync();
-        await using var onA = await SubscribedToAllAsync(A, token);
-        await using var onB = await SubscribedToAllAsync(B, token);
+        await using var onA = await SubscribedOverlay.ConnectAsync(A.BaseAddress, token);
+        await using var onB = await SubscribedOverlay.ConnectAsync(B.BaseAddress, token);
         var body = TwitchWebhook.NotificationBody(broadcaster);
         var ids = Enumerable.Range(0, 10).Select(_ => TwitchWebhook.NewMessageId()).ToList();
 
@@ -102,9 +102,9 @@ public sealed class ScaleOutTests : IAsyncLifetime
     public async Task An_overlay_that_reconnects_to_the_other_instance_gets_what_it_missed_exactly_once()
     {
         var (broadcaster, token) = await NewChannelAsync();
-        await using var witness = await SubscribedToAllAsync(A, token);
+        await using var witness = await SubscribedOverlay.ConnectAsync(A.BaseAddress, token);
         long lastSeen;
-        await using (var before = await SubscribedToAllAsync(B, token))
+        await using (var before = await SubscribedOverlay.ConnectAsync(B.BaseAddress, token))
         {
             var seen = await SendAsync(A, broadcaster);
             lastSeen = (await before.NextAsync()).Seq;
@@ -119,7 +119,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
         }
 
         await witness.WaitForAsync(1 + missed.Count);
-        await using var after = await SubscribedToAllAsync(B, token, afterSeq: lastSeen);
+        await using var after = await SubscribedOverlay.ConnectAsync(B.BaseAddress, token, afterSeq: lastSeen);
         var live = await SendAsync(A, broadcaster);
 
         (await after.ReceivedBeforeAsync(live)).Select(e => e.Id).Should().Equal(missed);
@@ -129,7 +129,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
     public async Task Events_sent_while_Redis_was_away_reach_overlays_once_it_is_back()
     {
         var (broadcaster, token) = await NewChannelAsync();
-        await using var before = await SubscribedToAllAsync(B, token);
+        await using var before = await SubscribedOverlay.ConnectAsync(B.BaseAddress, token);
         await SendAsync(A, broadcaster);
         var lastSeen = (await before.NextAsync()).Seq;
         var closed = new TaskCompletionSource();
@@ -143,7 +143,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
 
         // Once B's subscription is back, B ends its overlay connections; the overlay reconnects and resumes.
         await closed.Task.WaitAsync(TimeSpan.FromSeconds(60));
-        await using var after = await SubscribedToAllAsync(B, token, afterSeq: lastSeen);
+        await using var after = await SubscribedOverlay.ConnectAsync(B.BaseAddress, token, afterSeq: lastSeen);
         var marker = await SendAsync(A, broadcaster);
 
         // A's retry of the failed send may land after the replay: overlays on several instances drop repeated ids.
@@ -184,13 +184,6 @@ public sealed class ScaleOutTests : IAsyncLifetime
     {
         var broadcaster = TwitchWebhook.NewBroadcasterId();
         return (broadcaster, await RelayProcess.CreateOverlayTokenAsync(_environment, broadcaster));
-    }
-
-    private static async Task<OverlayClient> SubscribedToAllAsync(RelayProcess relay, string token, long? afterSeq = null)
-    {
-        var overlay = await OverlayClient.ConnectAsync(relay.BaseAddress, token, afterSeq);
-        await overlay.SubscribeAsync("*");
-        return overlay;
     }
 
     /// <summary>Waits until the relay reports a failed delivery step on <c>/metrics</c> (a separate process can only be polled).</summary>

@@ -59,8 +59,7 @@ public sealed class StormTests
         var witnesses = new List<OverlayClient>();
         foreach (var broadcaster in broadcasters)
         {
-            var witness = await relay.ConnectOverlayAsync(await relay.CreateOverlayTokenAsync(broadcaster));
-            await witness.SubscribeAsync("*");
+            var witness = await relay.SubscribedOverlayAsync(broadcaster);
             witnesses.Add(witness);
         }
 

@@ -138,8 +138,7 @@ public sealed class SubscriptionReconcilerTests : IAsyncLifetime
         await ReconcileAsync(desired);
         var follow = _twitch.Subscriptions.Single();
         (await follow.Verified.Task.WaitAsync(TimeSpan.FromSeconds(10))).Should().Be("enabled");
-        await using var overlay = await _relay.ConnectOverlayAsync(await _relay.CreateOverlayTokenAsync(user.Id));
-        await overlay.SubscribeAsync("*");
+        await using var overlay = await _relay.SubscribedOverlayAsync(user.Id);
 
         using var response = await _twitch.SendNotificationAsync(follow, new JsonObject
         {

@@ -23,9 +23,8 @@ public sealed class TestAlertTests
     {
         await using var factory = await RelayFactory.StartAsync();
         var broadcaster = TwitchWebhook.NewBroadcasterId();
-        var token = await factory.CreateOverlayTokenAsync(broadcaster);
-        await using var overlay = await factory.ConnectOverlayAsync(token);
-        await overlay.SubscribeAsync("*");
+        await using var overlay = await factory.SubscribedOverlayAsync(broadcaster);
+        var token = overlay.Token;
         // Some real history first, so a test alert could (wrongly) read or change it.
         await factory.SendNotificationAsync(broadcaster, "channel.chat.message", "1", TwitchWebhook.ChatEvent(broadcaster, "real"));
         await overlay.WaitForAsync(2);

@@ -48,8 +48,7 @@ public sealed class WebhookEndpointTests(RelayFixture relay) : IClassFixture<Rel
     {
         using var client = Factory.CreateRelayClient();
         var broadcaster = TwitchWebhook.NewBroadcasterId();
-        await using var overlay = await Factory.ConnectOverlayAsync(await Factory.CreateOverlayTokenAsync(broadcaster));
-        await overlay.SubscribeAsync("*");
+        await using var overlay = await Factory.SubscribedOverlayAsync(broadcaster);
         var messageId = TwitchWebhook.NewMessageId();
 
         using var response = await client.SendAsync(TwitchWebhook.Request(TwitchWebhook.NotificationBody(broadcaster), messageId: messageId));
@@ -70,8 +69,7 @@ public sealed class WebhookEndpointTests(RelayFixture relay) : IClassFixture<Rel
     {
         using var client = Factory.CreateRelayClient();
         var broadcaster = TwitchWebhook.NewBroadcasterId();
-        await using var overlay = await Factory.ConnectOverlayAsync(await Factory.CreateOverlayTokenAsync(broadcaster));
-        await overlay.SubscribeAsync("*");
+        await using var overlay = await Factory.SubscribedOverlayAsync(broadcaster);
         var messageId = TwitchWebhook.NewMessageId();
         var body = TwitchWebhook.NotificationBody(broadcaster);
 
@@ -113,8 +111,7 @@ public sealed class WebhookEndpointTests(RelayFixture relay) : IClassFixture<Rel
     {
         using var client = Factory.CreateRelayClient();
         var broadcaster = TwitchWebhook.NewBroadcasterId();
-        await using var overlay = await Factory.ConnectOverlayAsync(await Factory.CreateOverlayTokenAsync(broadcaster));
-        await overlay.SubscribeAsync("Raw");
+        await using var overlay = await Factory.SubscribedOverlayAsync(broadcaster, "Raw");
         var messageId = TwitchWebhook.NewMessageId();
         var subscription = TwitchWebhook.Subscription(broadcaster, "drop.entitlement.grant", "1", "enabled");
         var body = new JsonObject

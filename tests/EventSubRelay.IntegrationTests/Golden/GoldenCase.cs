@@ -73,8 +73,7 @@ public sealed class GoldenCase
         {
             await using var relay = await RelayFactory.StartAsync(connectionString: connectionString);
             token ??= await relay.CreateOverlayTokenAsync(Broadcaster);
-            await using var overlay = await relay.ConnectOverlayAsync(token);
-            await overlay.SubscribeAsync("*");
+            await using var overlay = await relay.ConnectSubscribedAsync(token);
             using var client = relay.CreateRelayClient();
             for (; index < Steps.Count && Steps[index]["restart"] is null; index++)
             {

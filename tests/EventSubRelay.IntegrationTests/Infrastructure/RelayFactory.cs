@@ -127,7 +127,7 @@ public sealed class OverlayClient : IAsyncDisposable
         }
 
         var connection = builder.Build();
-        var client = new OverlayClient(connection);
+        var client = new OverlayClient(connection) { Token = token };
         await connection.StartAsync();
         return client;
     }
@@ -143,6 +143,9 @@ public sealed class OverlayClient : IAsyncDisposable
     }
 
     public HubConnection Connection { get; }
+
+    /// <summary>The overlay token this client connected with.</summary>
+    public string Token { get; private init; } = "";
 
     public ConcurrentQueue<OverlayEnvelope> All { get; } = new();
 

@@ -136,9 +136,8 @@ public sealed class StreamerBotEndpointTests(StreamerBotFixture relay) : IClassF
     {
         var mine = TwitchWebhook.NewBroadcasterId();
         var other = TwitchWebhook.NewBroadcasterId();
-        var token = await Factory.CreateOverlayTokenAsync(mine);
-        await using var hub = await Factory.ConnectOverlayAsync(token);
-        await hub.SubscribeAsync("*");
+        await using var hub = await Factory.SubscribedOverlayAsync(mine);
+        var token = hub.Token;
         await using var client = await StreamerBotSocket.AuthenticatedAsync(Factory.BaseAddress, token, "?catchUp=false");
 
         var early = await Factory.SendNotificationAsync(mine);
