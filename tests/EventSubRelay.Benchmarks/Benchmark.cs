@@ -128,7 +128,8 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
 
         output.WriteLine(commits.Commits > 0
             ? string.Create(CultureInfo.InvariantCulture,
-                $"relay in the measured window: {commits.Commits:N0} commits, average batch {commits.Notifications / commits.Commits:0.0} notifications; {commits.EventsSent / options.Seconds:N0} overlay events sent/s")
+                $"relay in the measured window: {commits.Commits:N0} commits, average batch {commits.Notifications / commits.Commits:0.0} notifications; " +
+                $"{commits.EventsSent / options.Seconds:N0} overlay events sent/s; {commits.AllocatedBytes / Math.Max(1, relay.Acknowledged) / 1024:N1} KiB allocated per acknowledged notification")
             : "relay commits in the measured window: none reported by /metrics");
         output.WriteLine("CPU per acknowledged notification in the measured window (less sensitive than req/s to other load on the machine):");
         foreach (var result in (LoadResult[])[bare, relay])
@@ -157,6 +158,7 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
         Line("(b) relay req/s", rounds.Select(r => r.Relay.RequestsPerSecond), "N0");
         Line("b/a", rounds.Select(r => r.Relay.RequestsPerSecond / r.Bare.RequestsPerSecond), "0.00");
         Line("relay p99 ms", rounds.Select(r => r.Relay.P99Milliseconds), "0.0");
+        Line("relay KiB allocated per notification", rounds.Select(r => r.Stats.AllocatedBytes / Math.Max(1, r.Relay.Acknowledged) / 1024), "0.0");
         Line("relay + PostgreSQL CPU µs per notification", rounds.Select(r => PerNotification(r.Relay, r.Relay.Cpu.Server + (r.Relay.Cpu.Postgres ?? TimeSpan.Zero))), "0");
         Line("  without the JIT's tiering thread", rounds.Select(r => PerNotification(r.Relay, r.Relay.Cpu.Server + (r.Relay.Cpu.Postgres ?? TimeSpan.Zero) - Jit(r.Relay))), "0");
         Line("relay CPU µs per notification", rounds.Select(r => PerNotification(r.Relay, r.Relay.Cpu.Server)), "0");
@@ -351,7 +353,7 @@ internal sealed record CpuSample(TimeSpan Server, TimeSpan? Postgres, TimeSpan L
 }
 
 /// <summary>The relay's commit batch histogram and sent-events counter, from its Prometheus endpoint.</summary>
-internal sealed record MetricsSnapshot(double Notifications, double Commits, double EventsSent)
+internal sealed record MetricsSnapshot(double Notifications, double Commits, double EventsSent, double AllocatedBytes)
 {
     public static async Task<MetricsSnapshot> ScrapeAsync(HttpClient client, Uri url, CancellationToken cancellationToken)
     {
@@ -359,11 +361,13 @@ internal sealed record MetricsSnapshot(double Notifications, double Commits, dou
         return new MetricsSnapshot(
             Sum(lines, "eventsubrelay_commit_batch_size_sum"),
             Sum(lines, "eventsubrelay_commit_batch_size_count"),
-            Sum(lines, "eventsubrelay_events_sent_total"));
+            Sum(lines, "eventsubrelay_events_sent_total"),
+            // The runtime's own counter of bytes allocated on the managed heap (GC.GetTotalAllocatedBytes).
+            Sum(lines, "dotnet_gc_heap_total_allocated_bytes_total") + Sum(lines, "process_runtime_dotnet_gc_allocations_size_bytes_total"));
     }
 
     public MetricsSnapshot Minus(MetricsSnapshot earlier) =>
-        new(Notifications - earlier.Notifications, Commits - earlier.Commits, EventsSent - earlier.EventsSent);
+        new(Notifications - earlier.Notifications, Commits - earlier.Commits, EventsSent - earlier.EventsSent, AllocatedBytes - earlier.AllocatedBytes);
 
     // Sample lines are "name{labels} value [timestamp]".
     private static double Sum(IEnumerable<string> lines, string name) => lines
