@@ -96,10 +96,10 @@ public sealed class CatalogueDerivationTests
         Describe(other).Should().ContainSingle().Which.Should().Contain("\"fromSubBomb\":false");
     }
 
-    private static Processing.CommittedNotification Notification(string broadcaster, string type, string version, JsonObject @event) =>
+    private static Events.CommittedNotification Notification(string broadcaster, string type, string version, JsonObject @event) =>
         new(TwitchWebhook.NewMessageId(), Seq: 0, type, version, broadcaster, DateTimeOffset.UtcNow, new JsonObject { ["event"] = @event }.ToJsonString());
 
-    private static IEnumerable<string> Describe(IReadOnlyList<Processing.PreparedEvent> events) =>
+    private static IEnumerable<string> Describe(IReadOnlyList<OverlayEvent> events) =>
         events.Select(e => $"{e.Type} {e.Data.GetRawText()}");
 
     private static JsonObject Gift(string broadcaster, int total) => new()

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json.Nodes;
+using EventSubRelay.Events;
 using EventSubRelay.IntegrationTests.Infrastructure;
 using EventSubRelay.Overlay;
 using Npgsql;

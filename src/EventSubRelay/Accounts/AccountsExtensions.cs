@@ -42,6 +42,7 @@ internal static class AccountsExtensions
         builder.Services.AddSharedHostedService<SubscriptionSync>();
         builder.Services.AddSharedHostedService<TokenRefresher>();
         builder.Services.AddSharedHostedService<AuthorizationRevocations>();
+        builder.Services.AddSingleton<Events.INotificationObserver>(services => services.GetRequiredService<AuthorizationRevocations>());
         builder.Services.AddRazorPages();
 
         // Development and tests run on plain http; everywhere else the cookies are Secure (terminate TLS in front of the relay).

@@ -29,6 +29,8 @@ internal static class OperationsExtensions
                 // EF logs an error for its own probe of the migrations table on a new database; failing commands
                 // of the relay's are logged by the relay with their exception.
                 .MinimumLevel.Override("Microsoft.EntityFrameworkCore.Database.Command", LogEventLevel.Fatal)
+                // Hub call failures are logged by the overlay hub's filter, refused arguments without a stack trace.
+                .MinimumLevel.Override("Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher", LogEventLevel.Fatal)
                 .Enrich.FromLogContext();
 
             if (builder.Environment.IsDevelopment())
