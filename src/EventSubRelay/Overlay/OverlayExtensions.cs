@@ -72,6 +72,16 @@ internal static class OverlayExtensions
             return redis;
         };
 
-    public static void MapOverlay(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapHub<OverlayHub>(HubPath);
+    /// <summary>
+    /// The overlay endpoints: the page (public: it asks for the token itself), and behind the one token policy
+    /// the hub, the connection status and test alerts.
+    /// </summary>
+    public static void MapOverlay(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapOverlayPage();
+        var withToken = endpoints.MapGroup("").RequireAuthorization(OverlayTokenAuthentication.PolicyName);
+        withToken.MapHub<OverlayHub>(HubPath);
+        withToken.MapOverlayStatus();
+        withToken.MapTestAlerts();
+    }
 }
