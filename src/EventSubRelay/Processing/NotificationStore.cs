@@ -5,11 +5,11 @@ using NpgsqlTypes;
 
 namespace EventSubRelay.Processing;
 
-/// <summary>The hot-path SQL: each method is one statement over a whole batch.</summary>
+/// <summary>The statements on <c>notifications</c>: each is one statement over a whole batch.</summary>
 /// <remarks>
 /// Only the notification insert waits for the disk flush: it is what Twitch's acknowledgement promises.
-/// Overlay events and delivery marks are derived from committed notifications and are written again
-/// by the outbox if a crash loses them, so they are committed without waiting (the delivery pool, see
+/// Delivery marks (and the overlay events, see <see cref="OverlayEventStore"/>) are derived from committed
+/// notifications and are written again by the outbox if a crash loses them, so they are committed without waiting (the delivery pool, see
 /// <see cref="DatabaseBudget.BuildDelivery"/>). Each side has connections of its own, so neither waits for
 /// the other or for the dashboard, the hub or the background jobs.
 /// </remarks>

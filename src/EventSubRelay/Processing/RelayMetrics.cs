@@ -5,7 +5,7 @@ namespace EventSubRelay.Processing;
 /// <summary>The relay's own instruments, exported with the ASP.NET Core and runtime metrics.</summary>
 internal sealed class RelayMetrics
 {
-    public const string MeterName = "EventSubRelay";
+    public const string MeterName = Operations.OperationsExtensions.MeterName;
 
     private readonly Counter<long> _received;
     private readonly Counter<long> _duplicates;
