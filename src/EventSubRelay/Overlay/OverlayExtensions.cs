@@ -15,6 +15,7 @@ internal static class OverlayExtensions
             .AddScheme<AuthenticationSchemeOptions, OverlayTokenAuthentication>(OverlayTokenAuthentication.SchemeName, null);
         builder.Services.AddAuthorization();
         builder.Services.AddOptions<OverlayOptions>().BindConfiguration(OverlayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.AddOverlayCors();
         var signalR = builder.Services.AddSignalR()
             .AddMessagePackProtocol(options => options.SerializerOptions = options.SerializerOptions.WithResolver(
                 CompositeResolver.Create([JsonElementMessagePackFormatter.Instance], [ContractlessStandardResolver.Instance])));
@@ -63,5 +64,5 @@ internal static class OverlayExtensions
         };
 
     public static void MapOverlay(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapHub<OverlayHub>(HubPath);
+        endpoints.MapHub<OverlayHub>(HubPath).RequireCors(OverlayCors.PolicyName);
 }

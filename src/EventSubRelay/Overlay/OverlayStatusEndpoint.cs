@@ -10,7 +10,8 @@ internal static class OverlayStatusEndpoint
 {
     public static void MapOverlayStatus(this IEndpointRouteBuilder endpoints) =>
         endpoints.MapGet("/api/overlays/status", GetStatusAsync)
-            .RequireAuthorization(policy => policy.AddAuthenticationSchemes(OverlayTokenAuthentication.SchemeName).RequireAuthenticatedUser());
+            .RequireAuthorization(policy => policy.AddAuthenticationSchemes(OverlayTokenAuthentication.SchemeName).RequireAuthenticatedUser())
+            .RequireCors(OverlayCors.PolicyName);
 
     private static async Task<Ok<OverlayStatus>> GetStatusAsync(HttpContext context, OverlayStatusReport report, CancellationToken cancellationToken) =>
         TypedResults.Ok(await report.ForAsync(context.User.FindFirst(OverlayTokenAuthentication.BroadcasterClaim)!.Value, cancellationToken));

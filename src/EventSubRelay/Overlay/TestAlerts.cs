@@ -61,7 +61,8 @@ internal static class TestAlertEndpoint
 {
     public static void MapTestAlerts(this IEndpointRouteBuilder endpoints) =>
         endpoints.MapPost("/api/test-alerts", SendAsync)
-            .RequireAuthorization(policy => policy.AddAuthenticationSchemes(OverlayTokenAuthentication.SchemeName).RequireAuthenticatedUser());
+            .RequireAuthorization(policy => policy.AddAuthenticationSchemes(OverlayTokenAuthentication.SchemeName).RequireAuthenticatedUser())
+            .RequireCors(OverlayCors.PolicyName);
 
     private static async Task<Results<Ok<TestAlertResult>, ProblemHttpResult>> SendAsync(TestAlertRequest? request, HttpContext context, TestAlerts alerts, CancellationToken cancellationToken)
     {
