@@ -71,9 +71,6 @@ try
     app.MapEventSubWebhook();
     app.MapOverlay();
     app.MapStreamerBot();
-    app.MapOverlayStatus();
-    app.MapTestAlerts();
-    app.MapOverlayPage();
     app.MapRelayOperations();
     app.MapRazorPages();
 

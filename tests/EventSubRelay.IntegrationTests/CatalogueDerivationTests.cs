@@ -122,10 +122,10 @@ public sealed class CatalogueDerivationTests
         lateGift["userName"].Should().BeNull();
     }
 
-    private static Processing.CommittedNotification Notification(string broadcaster, string type, string version, JsonObject @event, DateTimeOffset? at = null) =>
+    private static Events.CommittedNotification Notification(string broadcaster, string type, string version, JsonObject @event, DateTimeOffset? at = null) =>
         new(TwitchWebhook.NewMessageId(), Seq: 0, type, version, broadcaster, at ?? DateTimeOffset.UtcNow, new JsonObject { ["event"] = @event }.ToJsonString());
 
-    private static IEnumerable<string> Describe(IReadOnlyList<Processing.PreparedEvent> events) =>
+    private static IEnumerable<string> Describe(IReadOnlyList<OverlayEvent> events) =>
         events.Select(e => $"{e.Type} {e.Data.GetRawText()}");
 
     private static JsonObject Gift(string broadcaster, int total, string gifter = "generous") => new()
