@@ -72,9 +72,6 @@ try
     app.MapEventSubWebhook();
     app.MapOverlay();
     app.MapStreamerBot();
-    app.MapOverlayStatus();
-    app.MapTestAlerts();
-    app.MapOverlayPage();
     app.MapRelayOperations();
     app.MapRazorPages();
 

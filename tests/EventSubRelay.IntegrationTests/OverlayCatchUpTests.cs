@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using EventSubRelay.Events;
 using EventSubRelay.IntegrationTests.Infrastructure;
 using EventSubRelay.Overlay;
 using Microsoft.AspNetCore.SignalR.Client;

@@ -41,7 +41,11 @@ internal static class AccountsExtensions
         builder.Services.AddScoped<AccountUnlinker>();
         builder.Services.AddSharedHostedService<SubscriptionSync>();
         builder.Services.AddSharedHostedService<TokenRefresher>();
+        builder.Services.AddTransient<SubscriptionReconciler>();
+        // Enrichment asks Helix for what notifications leave out, falling back to what the relay has stored.
+        builder.Services.AddSingleton<Events.IEventEnricher, HelixEventEnricher>();
         builder.Services.AddSharedHostedService<AuthorizationRevocations>();
+        builder.Services.AddSingleton<Events.INotificationObserver>(services => services.GetRequiredService<AuthorizationRevocations>());
         builder.Services.AddRazorPages();
 
         // Development and tests run on plain http; everywhere else the cookies are Secure (terminate TLS in front of the relay).

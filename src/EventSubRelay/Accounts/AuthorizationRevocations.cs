@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Threading.Channels;
-using EventSubRelay.Processing;
+using EventSubRelay.Events;
 
 namespace EventSubRelay.Accounts;
 
@@ -8,7 +8,7 @@ namespace EventSubRelay.Accounts;
 /// <c>user.authorization.revoke</c>: a streamer disconnected the app on Twitch, so the relay unlinks the account
 /// (off the delivery path; the notification is stored before it gets here).
 /// </summary>
-internal sealed class AuthorizationRevocations(IServiceScopeFactory scopes, ILogger<AuthorizationRevocations> logger) : BackgroundService
+internal sealed class AuthorizationRevocations(IServiceScopeFactory scopes, ILogger<AuthorizationRevocations> logger) : BackgroundService, INotificationObserver
 {
     public const string SubscriptionType = "user.authorization.revoke";
 

@@ -20,17 +20,17 @@ internal sealed class CatalogueMapper(
     /// <summary>How long delivery waits for enrichment before sending without it (<c>Twitch:EnrichmentTimeoutMilliseconds</c>).</summary>
     private TimeSpan EnrichmentTimeout => TimeSpan.FromMilliseconds(options.Value.EnrichmentTimeoutMilliseconds);
 
-    public ValueTask<IReadOnlyList<PreparedEvent>> MapAsync(CommittedNotification notification, CancellationToken cancellationToken) =>
+    public ValueTask<IReadOnlyList<OverlayEvent>> MapAsync(CommittedNotification notification, CancellationToken cancellationToken) =>
         MapAsync(notification, test: false, cancellationToken);
 
     /// <summary>
     /// Maps a sample notification as a test alert: <c>isTest</c> is set, nothing is deduplicated and the stored
     /// history is neither read nor changed; derived events are made as if the history called for them.
     /// </summary>
-    public ValueTask<IReadOnlyList<PreparedEvent>> MapTestAsync(CommittedNotification notification, CancellationToken cancellationToken) =>
+    public ValueTask<IReadOnlyList<OverlayEvent>> MapTestAsync(CommittedNotification notification, CancellationToken cancellationToken) =>
         MapAsync(notification, test: true, cancellationToken);
 
-    private async ValueTask<IReadOnlyList<PreparedEvent>> MapAsync(CommittedNotification notification, bool test, CancellationToken cancellationToken)
+    private async ValueTask<IReadOnlyList<OverlayEvent>> MapAsync(CommittedNotification notification, bool test, CancellationToken cancellationToken)
     {
         if (notification.BroadcasterUserId is not { } broadcaster)
         {
@@ -59,7 +59,7 @@ internal sealed class CatalogueMapper(
 
         // Derivations complete the event's data (previous title, gifter, enrichment) and may add events after it
         // (first words, level-up); the event itself is serialized once, when its data is final.
-        var derived = new List<PreparedEvent>();
+        var derived = new List<OverlayEvent>();
         if (mapped.Type != OverlayTypes.Raw)
         {
             try
@@ -85,7 +85,7 @@ internal sealed class CatalogueMapper(
         return [Prepare(notification, notification.MessageId, mapped.Type, mapped.Data, test), .. derived];
     }
 
-    private async Task DeriveAsync(CommittedNotification notification, string broadcaster, JsonElement e, (string Type, JsonObject Data) mapped, List<PreparedEvent> derived, CancellationToken cancellationToken)
+    private async Task DeriveAsync(CommittedNotification notification, string broadcaster, JsonElement e, (string Type, JsonObject Data) mapped, List<OverlayEvent> derived, CancellationToken cancellationToken)
     {
         switch (mapped.Type)
         {
@@ -190,7 +190,7 @@ internal sealed class CatalogueMapper(
     }
 
     /// <summary>A test alert's derived events, made from the notification alone: stored history is never touched.</summary>
-    private async Task DeriveTestAsync(CommittedNotification notification, string broadcaster, JsonElement e, (string Type, JsonObject Data) mapped, List<PreparedEvent> derived, CancellationToken cancellationToken)
+    private async Task DeriveTestAsync(CommittedNotification notification, string broadcaster, JsonElement e, (string Type, JsonObject Data) mapped, List<OverlayEvent> derived, CancellationToken cancellationToken)
     {
         switch (mapped.Type)
         {
@@ -206,7 +206,7 @@ internal sealed class CatalogueMapper(
         await EnrichMappedAsync(broadcaster, e, mapped, cancellationToken);
     }
 
-    private static PreparedEvent FirstWord(CommittedNotification notification, JsonObject chat, bool test)
+    private static OverlayEvent FirstWord(CommittedNotification notification, JsonObject chat, bool test)
     {
         var message = chat["message"]!;
         return Prepare(notification, $"{notification.MessageId}:FirstWord", OverlayTypes.FirstWord, new JsonObject
@@ -224,7 +224,7 @@ internal sealed class CatalogueMapper(
         }, test);
     }
 
-    private static PreparedEvent LevelUp(CommittedNotification notification, JsonElement e, int previousLevel, bool test)
+    private static OverlayEvent LevelUp(CommittedNotification notification, JsonElement e, int previousLevel, bool test)
     {
         var levelUp = new JsonObject { ["prevLevel"] = previousLevel };
         foreach (var (name, value) in EventCatalogue.HypeTrain(e, update: true).Where(p => p.Key != "userId"))
@@ -260,7 +260,7 @@ internal sealed class CatalogueMapper(
     /// <summary>How close in time two reports of one moderator action are (Twitch sends both within a second or so); see <see cref="Dedup"/>.</summary>
     private static readonly TimeSpan SameActionWindow = TimeSpan.FromSeconds(10);
 
-    private static PreparedEvent Prepare(CommittedNotification notification, string id, string type, JsonObject data, bool test = false) =>
+    private static OverlayEvent Prepare(CommittedNotification notification, string id, string type, JsonObject data, bool test = false) =>
         new(id, notification.MessageId, notification.BroadcasterUserId!, type, test, notification.MessageTimestamp, JsonSerializer.SerializeToElement(data),
             DedupKey: test ? null : DedupKey(type, data, notification.MessageTimestamp));
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Microsoft.Extensions.Caching.Memory;
-using Npgsql;
 
 namespace EventSubRelay.Events;
 
@@ -26,7 +25,7 @@ internal interface IEventEnricher
 /// them. Profile images and cheermotes need Helix and are unknown here. Mapping is part of the delivery path,
 /// so it reads through the delivery pool.
 /// </summary>
-internal sealed class StoredEventEnricher([FromKeyedServices(Data.DatabaseBudget.DeliveryKey)] NpgsqlDataSource dataSource, IMemoryCache cache) : IEventEnricher
+internal sealed class StoredEventEnricher(OverlayEventStore events, IMemoryCache cache) : IEventEnricher
 {
     private static readonly TimeSpan CacheFor = TimeSpan.FromMinutes(1);
 
@@ -43,15 +42,8 @@ internal sealed class StoredEventEnricher([FromKeyedServices(Data.DatabaseBudget
             return cached;
         }
 
-        await using var command = dataSource.CreateCommand("""
-            SELECT data::text FROM overlay_events
-            WHERE broadcaster_user_id = @broadcaster AND type IN ('RewardCreated', 'RewardUpdated') AND data->>'rewardId' = @reward
-            ORDER BY seq DESC LIMIT 1
-            """);
-        command.Parameters.Add(new NpgsqlParameter<string>("broadcaster", broadcasterUserId));
-        command.Parameters.Add(new NpgsqlParameter<string>("reward", rewardId));
         RewardDetails? details = null;
-        if (await command.ExecuteScalarAsync(cancellationToken) is string json)
+        if (await events.LatestRewardAsync(broadcasterUserId, rewardId, cancellationToken) is { } json)
         {
             using var reward = JsonDocument.Parse(json);
             var r = reward.RootElement;

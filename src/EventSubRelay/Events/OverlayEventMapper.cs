@@ -5,5 +5,5 @@ namespace EventSubRelay.Events;
 /// <summary>Turns a committed EventSub notification into the events overlays receive.</summary>
 internal interface IOverlayEventMapper
 {
-    ValueTask<IReadOnlyList<PreparedEvent>> MapAsync(CommittedNotification notification, CancellationToken cancellationToken);
+    ValueTask<IReadOnlyList<OverlayEvent>> MapAsync(CommittedNotification notification, CancellationToken cancellationToken);
 }

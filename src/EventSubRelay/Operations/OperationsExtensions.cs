@@ -1,5 +1,4 @@
 using EventSubRelay.Data;
-using EventSubRelay.Processing;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using OpenTelemetry.Metrics;
@@ -11,6 +10,12 @@ namespace EventSubRelay.Operations;
 
 internal static class OperationsExtensions
 {
+    /// <summary>The tag of the health checks <c>/readyz</c> runs (each feature adds its own).</summary>
+    public const string ReadyTag = "ready";
+
+    /// <summary>The meter of the relay's own instruments (each feature makes its instruments on it), exported with the ASP.NET Core and runtime metrics.</summary>
+    public const string MeterName = "EventSubRelay";
+
     /// <summary>Serilog: readable console output in Development, JSON lines elsewhere.</summary>
     public static void AddRelayLogging(this WebApplicationBuilder builder)
     {
@@ -29,6 +34,8 @@ internal static class OperationsExtensions
                 // EF logs an error for its own probe of the migrations table on a new database; failing commands
                 // of the relay's are logged by the relay with their exception.
                 .MinimumLevel.Override("Microsoft.EntityFrameworkCore.Database.Command", LogEventLevel.Fatal)
+                // Hub call failures are logged by the overlay hub's filter, refused arguments without a stack trace.
+                .MinimumLevel.Override("Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher", LogEventLevel.Fatal)
                 .Enrich.FromLogContext();
 
             if (builder.Environment.IsDevelopment())
@@ -46,15 +53,13 @@ internal static class OperationsExtensions
     /// <summary>Health checks and OpenTelemetry metrics (Prometheus format at /metrics).</summary>
     public static void AddRelayOperations(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<RelayMetrics>();
         builder.Services.AddHealthChecks()
-            .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"])
-            .AddCheck<QueueHealthCheck>("queue", tags: ["ready"]);
+            .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag]);
 
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddAspNetCoreInstrumentation()
             .AddRuntimeInstrumentation()
-            .AddMeter(RelayMetrics.MeterName)
+            .AddMeter(MeterName)
             .AddPrometheusExporter());
     }
 
@@ -62,7 +67,7 @@ internal static class OperationsExtensions
     {
         // Liveness: the process answers. Readiness: it can take webhooks.
         app.MapHealthChecks("/healthz", new() { Predicate = _ => false });
-        app.MapHealthChecks("/readyz", new() { Predicate = check => check.Tags.Contains("ready") });
+        app.MapHealthChecks("/readyz", new() { Predicate = check => check.Tags.Contains(ReadyTag) });
         app.MapPrometheusScrapingEndpoint("/metrics");
     }
 
@@ -106,12 +111,10 @@ internal static class OperationsExtensions
             options.Logger = app.Services.GetRequiredService<Serilog.ILogger>();
             // Only the path is logged (never the query string, which may hold an overlay token).
             options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
-            // Acknowledged webhooks can run to thousands a second: the metrics count them, the log keeps the exceptions.
-            var callbackPath = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Webhooks.EventSubOptions>>().Value.CallbackPath;
             options.GetLevel = (context, _, exception) =>
                 exception is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error
                 : context.Request.Path.StartsWithSegments("/healthz") || context.Request.Path.StartsWithSegments("/readyz") || context.Request.Path.StartsWithSegments("/metrics") ? LogEventLevel.Verbose
-                : context.Request.Path.Equals(callbackPath) && context.Response.StatusCode < 300 ? LogEventLevel.Debug
+                : context.Response.StatusCode < 300 && context.GetEndpoint()?.Metadata.GetMetadata<QuietRequestLog>() is not null ? LogEventLevel.Debug
                 : LogEventLevel.Information;
         });
 }
@@ -135,10 +138,11 @@ internal sealed class DatabaseHealthCheck(NpgsqlDataSource dataSource) : IHealth
     }
 }
 
-internal sealed class QueueHealthCheck(NotificationQueue queue) : IHealthCheck
+/// <summary>
+/// Endpoint metadata: successful requests to this endpoint are logged at Debug only (acknowledged webhooks can run
+/// to thousands a second; the metrics count them, the log keeps the failures).
+/// </summary>
+internal sealed class QuietRequestLog
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(queue.IsSaturated
-            ? HealthCheckResult.Unhealthy($"The ingest queue is saturated ({queue.Count} of {queue.Capacity}).")
-            : HealthCheckResult.Healthy($"{queue.Count} of {queue.Capacity} queued."));
+    public static readonly QuietRequestLog Instance = new();
 }

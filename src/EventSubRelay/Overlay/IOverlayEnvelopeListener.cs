@@ -1,3 +1,5 @@
+using EventSubRelay.Events;
+
 namespace EventSubRelay.Overlay;
 
 /// <summary>

@@ -1,5 +1,4 @@
-using EventSubRelay.Processing;
-using Microsoft.AspNetCore.SignalR;
+using EventSubRelay.Data;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -11,7 +10,7 @@ namespace EventSubRelay.Overlay;
 /// of a broadcaster. Rows of instances that stopped publishing expire.
 /// </summary>
 internal sealed class OverlayConnectionDirectory(
-    OverlayConnections connections,
+    OverlaySubscriptions connections,
     NpgsqlDataSource dataSource,
     InstanceLease lease,
     TimeProvider time,
@@ -40,11 +39,7 @@ internal sealed class OverlayConnectionDirectory(
     private async Task PublishAsync(CancellationToken cancellationToken)
     {
         var now = Time.GetUtcNow().ToUniversalTime();
-        var live = connections.All()
-            .Select(c => (Context: c, State: c.Items[typeof(ConnectionSubscriptions)] as ConnectionSubscriptions))
-            .Where(c => c.State is not null)
-            .Select(c => new Row(c.Context, c.State!, c.State!.Snapshot()))
-            .ToList();
+        var live = connections.All().Select(c => (Connection: c, Subscriptions: c.Snapshot())).ToList();
 
         await using var batch = dataSource.CreateBatch();
         var upsert = new NpgsqlBatchCommand("""
@@ -60,27 +55,23 @@ internal sealed class OverlayConnectionDirectory(
             """);
         upsert.Parameters.Add(new NpgsqlParameter<long>("me", lease.Key));
         upsert.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", now));
-        upsert.Parameters.Add(new NpgsqlParameter<string[]>("connection_id", [.. live.Select(r => r.Context.ConnectionId)]));
-        upsert.Parameters.Add(new NpgsqlParameter<string[]>("broadcaster_user_id", [.. live.Select(r => Claim(r.Context, OverlayTokenAuthentication.BroadcasterClaim))]));
-        upsert.Parameters.Add(new NpgsqlParameter<Guid[]>("token_id", [.. live.Select(r => Guid.Parse(Claim(r.Context, OverlayTokenAuthentication.TokenIdClaim)))]));
-        upsert.Parameters.Add(new NpgsqlParameter<string[]>("token_name", [.. live.Select(r => r.State.TokenName)]));
-        upsert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("connected_at", [.. live.Select(r => r.State.ConnectedAt.ToUniversalTime())]));
+        upsert.Parameters.Add(new NpgsqlParameter<string[]>("connection_id", [.. live.Select(r => r.Connection.Id)]));
+        upsert.Parameters.Add(new NpgsqlParameter<string[]>("broadcaster_user_id", [.. live.Select(r => r.Connection.BroadcasterUserId)]));
+        upsert.Parameters.Add(new NpgsqlParameter<Guid[]>("token_id", [.. live.Select(r => r.Connection.TokenId)]));
+        upsert.Parameters.Add(new NpgsqlParameter<string[]>("token_name", [.. live.Select(r => r.Connection.TokenName)]));
+        upsert.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]>("connected_at", [.. live.Select(r => r.Connection.ConnectedAt.ToUniversalTime())]));
         // Arrays of arrays cannot be passed; each connection's list travels as one '|'-joined string ('|' is not allowed in type names).
         upsert.Parameters.Add(new NpgsqlParameter<string[]>("types", [.. live.Select(r => string.Join('|', r.Subscriptions.Select(s => s.Type)))]));
         upsert.Parameters.Add(new NpgsqlParameter<string[]>("since", [.. live.Select(r => string.Join('|', r.Subscriptions.Select(s => s.UpTo)))]));
-        upsert.Parameters.Add(new NpgsqlParameter("ack_id", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = live.Select(r => (object?)r.State.LastAck?.Id ?? DBNull.Value).ToArray() });
-        upsert.Parameters.Add(new NpgsqlParameter("ack_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = live.Select(r => (object?)r.State.LastAck?.At.ToUniversalTime() ?? DBNull.Value).ToArray() });
+        upsert.Parameters.Add(new NpgsqlParameter("ack_id", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = live.Select(r => (object?)r.Connection.LastAck?.Id ?? DBNull.Value).ToArray() });
+        upsert.Parameters.Add(new NpgsqlParameter("ack_at", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = live.Select(r => (object?)r.Connection.LastAck?.At.ToUniversalTime() ?? DBNull.Value).ToArray() });
         batch.BatchCommands.Add(upsert);
 
         var gone = new NpgsqlBatchCommand("DELETE FROM overlay_connections WHERE (instance_key = @me AND NOT connection_id = ANY(@live)) OR seen_at < @expired");
         gone.Parameters.Add(new NpgsqlParameter<long>("me", lease.Key));
-        gone.Parameters.Add(new NpgsqlParameter<string[]>("live", [.. live.Select(r => r.Context.ConnectionId)]));
+        gone.Parameters.Add(new NpgsqlParameter<string[]>("live", [.. live.Select(r => r.Connection.Id)]));
         gone.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("expired", now - Expiry));
         batch.BatchCommands.Add(gone);
         await batch.ExecuteNonQueryAsync(cancellationToken);
     }
-
-    private static string Claim(HubCallerContext context, string type) => context.User!.FindFirst(type)!.Value;
-
-    private sealed record Row(HubCallerContext Context, ConnectionSubscriptions State, IReadOnlyList<(string Type, long UpTo)> Subscriptions);
 }

@@ -1,5 +1,7 @@
+using EventSubRelay.Events;
 using MessagePack.Resolvers;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.SignalR;
 using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
 using StackExchange.Redis;
 
@@ -13,10 +15,11 @@ internal static class OverlayExtensions
     {
         builder.Services.AddAuthentication()
             .AddScheme<AuthenticationSchemeOptions, OverlayTokenAuthentication>(OverlayTokenAuthentication.SchemeName, null);
-        builder.Services.AddAuthorization();
+        builder.Services.AddAuthorization(options => options.AddPolicy(OverlayTokenAuthentication.PolicyName,
+            policy => policy.AddAuthenticationSchemes(OverlayTokenAuthentication.SchemeName).RequireAuthenticatedUser()));
         builder.Services.AddOptions<OverlayOptions>().BindConfiguration(OverlayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.AddOverlayCors();
-        var signalR = builder.Services.AddSignalR()
+        var signalR = builder.Services.AddSignalR(options => options.AddFilter<OverlayHubLogging>())
             .AddMessagePackProtocol(options => options.SerializerOptions = options.SerializerOptions.WithResolver(
                 CompositeResolver.Create([JsonElementMessagePackFormatter.Instance], [ContractlessStandardResolver.Instance])));
 
@@ -25,17 +28,20 @@ internal static class OverlayExtensions
         if (sharedGroups)
         {
             signalR.AddStackExchangeRedis(builder.Configuration["SignalR:Redis"]!, options => options.Configuration.ChannelPrefix = RedisChannel.Literal("eventsubrelay"));
-            builder.Services.AddOptions<RedisOptions>().Configure<OverlayConnections, ILogger<OverlayConnections>>(ResyncAfterBackplaneOutage);
+            builder.Services.AddOptions<RedisOptions>().Configure<IServiceProvider, ILogger<OverlaySubscriptions>>(ResyncAfterBackplaneOutage);
         }
 
         builder.Services.AddScoped<OverlayTokens>();
         builder.Services.AddSingleton<OverlayTokenCache>();
-        builder.Services.AddSingleton(services => new OverlayFanOut(
-            services.GetRequiredService<Microsoft.AspNetCore.SignalR.IHubContext<OverlayHub>>(), services.GetRequiredService<OverlayReplay>(), sharedGroups,
-            services.GetServices<IOverlayEnvelopeListener>()));
+        builder.Services.AddSingleton<OverlayFanOut>();
+        builder.Services.AddSingleton(services =>
+        {
+            var store = services.GetRequiredService<OverlayEventStore>();
+            return new OverlaySequencer(sharedGroups, store.LatestSeqAsync);
+        });
+        builder.Services.AddSingleton<OverlaySubscriptions>();
+        builder.Services.AddSingleton<OverlayHubLogging>();
         builder.Services.AddSingleton<TestAlerts>();
-        builder.Services.AddSingleton<OverlayReplay>();
-        builder.Services.AddSingleton<OverlayConnections>();
         builder.Services.AddSingleton<OverlayStatusReport>();
         builder.Services.AddSingleton<InvalidTokenLimiter>();
         builder.Services.AddHostedService<RevokedTokenWatcher>();
@@ -48,7 +54,11 @@ internal static class OverlayExtensions
     /// instance ends its overlay connections: clients reconnect and resume from their last sequence number,
     /// and the replay brings what they missed (it is stored before it is sent).
     /// </summary>
-    private static void ResyncAfterBackplaneOutage(RedisOptions options, OverlayConnections connections, ILogger<OverlayConnections> logger) =>
+    /// <remarks>
+    /// The connections are looked up when the backplane comes back, not when the options are made: the hub's
+    /// lifetime manager, which <see cref="OverlaySubscriptions"/> needs, is itself made from these options.
+    /// </remarks>
+    private static void ResyncAfterBackplaneOutage(RedisOptions options, IServiceProvider services, ILogger<OverlaySubscriptions> logger) =>
         options.ConnectionFactory = async writer =>
         {
             var redis = await ConnectionMultiplexer.ConnectAsync(options.Configuration, writer);
@@ -56,13 +66,23 @@ internal static class OverlayExtensions
             {
                 if (restored.ConnectionType == ConnectionType.Subscription)
                 {
-                    var closed = connections.AbortAll();
+                    var closed = services.GetRequiredService<OverlaySubscriptions>().AbortAll();
                     logger.LogWarning("The Redis backplane is back after an outage; closed {Count} overlay connections so they resume what they missed", closed);
                 }
             };
             return redis;
         };
 
-    public static void MapOverlay(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapHub<OverlayHub>(HubPath).RequireCors(OverlayCors.PolicyName);
+    /// <summary>
+    /// The overlay endpoints: the page (public: it asks for the token itself), and behind the one token policy
+    /// the hub, the connection status and test alerts, which pages of any allowed origin may call.
+    /// </summary>
+    public static void MapOverlay(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapOverlayPage();
+        var withToken = endpoints.MapGroup("").RequireAuthorization(OverlayTokenAuthentication.PolicyName).RequireCors(OverlayCors.PolicyName);
+        withToken.MapHub<OverlayHub>(HubPath);
+        withToken.MapOverlayStatus();
+        withToken.MapTestAlerts();
+    }
 }

@@ -30,4 +30,7 @@ internal sealed class OverlayOptions
     /// the rows of <see cref="Events.EventTypes"/>.
     /// </summary>
     public Dictionary<string, int> ReplayFreshnessMinutes { get; set; } = new(Events.EventTypes.FreshnessMinutes, StringComparer.Ordinal);
+
+    /// <summary>The replay settings as the event store takes them.</summary>
+    public Events.ReplayLimits ToReplayLimits() => new(ReplayWindowMinutes, ReplayMaxEvents, ReplayFreshnessMinutes);
 }

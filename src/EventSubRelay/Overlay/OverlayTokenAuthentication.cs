@@ -17,6 +17,9 @@ internal sealed class OverlayTokenAuthentication(
     InvalidTokenLimiter limiter) : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     public const string SchemeName = "OverlayToken";
+
+    /// <summary>The authorization policy of every overlay endpoint: an active overlay token, by this scheme.</summary>
+    public const string PolicyName = "OverlayToken";
     public const string BroadcasterClaim = "broadcaster_user_id";
     public const string TokenIdClaim = "overlay_token_id";
     public const string TokenNameClaim = "overlay_token_name";

@@ -1,99 +1,241 @@
-using System.Threading.Channels;
+using EventSubRelay.Data;
 using EventSubRelay.Events;
 using EventSubRelay.Overlay;
 
 namespace EventSubRelay.Processing;
 
 /// <summary>
-/// Turns committed notifications into overlay events, stores them, sends them and marks the
-/// notifications delivered. At start-up, and then every <see cref="OrphanSweepInterval"/>, it adopts and
-/// delivers what crashed instances (this one's previous run included) committed but did not deliver
-/// (the outbox), so a crash between commit and fan-out loses nothing. See <see cref="InstanceLease"/>.
+/// Delivers committed notifications: maps each to overlay events, stores them, sends each broadcaster's in its
+/// turn of the sequencing gate, and marks the notifications delivered. It starts with the outbox (what stopped
+/// instances, this one's previous run included, committed but did not deliver), so a crash between commit and
+/// send loses nothing; only then does it let overlays join (<see cref="OverlaySequencer.Begin"/>).
 /// </summary>
 internal sealed class DeliveryWorker(
-    DeliveryQueue delivery,
+    DeliveryQueue queue,
+    OrphanSweeper orphans,
+    DeliveryLanes lanes,
+    DeliveryMarks marks,
     NotificationStore store,
     InstanceLease lease,
     IOverlayEventMapper mapper,
+    OverlayEventStore events,
+    OverlaySequencer sequencer,
     OverlayFanOut fanOut,
-    Accounts.AuthorizationRevocations revocations,
+    IEnumerable<INotificationObserver> observers,
     RelayMetrics metrics,
-    Microsoft.Extensions.Options.IOptions<QueueOptions> options,
     TimeProvider time,
     ILogger<DeliveryWorker> logger) : BackgroundService
 {
-    private const int OutboxPage = 500;
+    /// <summary>Batches whose sends may be under way at once: a stalled broadcaster slows delivery, never fills memory.</summary>
+    private const int MaxBatchesInFlight = 64;
 
-    /// <summary>Room in the sequence for the events one notification may produce (a chat message and its first-words event, …).</summary>
-    public const int EventsPerNotification = 16;
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often a batch may be refused by the database for what it holds before its notifications are tried one by one.</summary>
+    private const int PoisonAttempts = 3;
+
+    private readonly INotificationObserver[] _observers = [.. observers];
+    private readonly SemaphoreSlim _inFlight = new(MaxBatchesInFlight, MaxBatchesInFlight);
 
     // Cancelled only when the host's shutdown timeout runs out: until then, committed notifications are delivered.
     private readonly CancellationTokenSource _abandon = new();
 
-    // Delivered notifications waiting to be marked: one UPDATE at a time, for all that queued up meanwhile.
-    private readonly Channel<IReadOnlyList<string>> _delivered = Channel.CreateUnbounded<IReadOnlyList<string>>(new UnboundedChannelOptions { SingleReader = true });
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        await WithRetryAsync(async ct => { await lease.EnsureHeldAsync(ct); return true; }, stoppingToken);
-        // Marks start with the first delivery, the outbox's included, and are finished however delivery ends.
-        var marking = MarkDeliveredAsync(_abandon.Token);
+        await WithRetryAsync(async ct => { await lease.EnsureHeldAsync(ct); return true; }, "(taking the instance lease)", stoppingToken);
+        var marking = marks.RunAsync(_abandon.Token);
         try
         {
             await DeliverOutboxAsync(stoppingToken);
             using var stopSweeping = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
-            var sweeping = SweepOrphansAsync(stopSweeping.Token);
+            var sweeping = orphans.RunAsync(stopSweeping.Token);
 
             // The ingest worker completes the queue once it has stopped; what is in it is still delivered.
-            await foreach (var batch in delivery.Reader.ReadAllAsync(CancellationToken.None))
+            await foreach (var batch in queue.Reader.ReadAllAsync(CancellationToken.None))
             {
-                await DeliverWithRetryAsync(batch.Notifications, batch.Redelivery, _abandon.Token);
-                if (batch.CommittedAt is { } committedAt)
-                {
-                    metrics.DeliveryTook(time.GetElapsedTime(committedAt));
-                }
+                await DeliverAsync(batch, _abandon.Token);
             }
 
             await stopSweeping.CancelAsync();
             await sweeping;
+            for (var i = 0; i < MaxBatchesInFlight; i++)
+            {
+                await _inFlight.WaitAsync(_abandon.Token);
+            }
         }
         finally
         {
-            _delivered.Writer.Complete();
+            marks.Complete();
             await marking;
         }
     }
 
-    /// <summary>Adopts what instances that died meanwhile left undelivered, through the same queue as live batches.</summary>
-    private async Task SweepOrphansAsync(CancellationToken stoppingToken)
+    /// <summary>Map → store → send in each broadcaster's turn → mark. Returns once the sends are queued in their lanes.</summary>
+    private async Task DeliverAsync(DeliveryBatch batch, CancellationToken cancellationToken)
     {
-        var interval = TimeSpan.FromSeconds(options.Value.OrphanSweepSeconds);
-        using var timer = new PeriodicTimer(interval, time);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+        await _inFlight.WaitAsync(cancellationToken);
+        var toSend = await MapAndStoreAsync(batch, cancellationToken);
+        var sends = toSend
+            .GroupBy(e => e.BroadcasterUserId, StringComparer.Ordinal)
+            .Select(broadcaster => lanes.Run(broadcaster.Key, () => SendInTurnAsync(broadcaster.Key, [.. broadcaster], cancellationToken)))
+            .ToList();
+        _ = MarkWhenSentAsync(batch, sends, toSend.Count, cancellationToken);
+    }
+
+    /// <summary>
+    /// Maps and stores the batch, retrying until it succeeds. A batch the database refuses for what it holds
+    /// (not an outage) <see cref="PoisonAttempts"/> times is taken apart: each notification is tried alone and
+    /// one refused again is dead-lettered, so it never blocks those behind it.
+    /// </summary>
+    private Task<List<OverlayEvent>> MapAndStoreAsync(DeliveryBatch batch, CancellationToken cancellationToken)
+    {
+        var refusals = 0;
+        return WithRetryAsync(
+            async ct =>
             {
                 try
                 {
-                    await lease.EnsureHeldAsync(stoppingToken);
-                    IReadOnlyList<CommittedNotification> page;
-                    while ((page = await store.AdoptOrphansAsync(OutboxPage, stoppingToken)).Count > 0)
-                    {
-                        logger.LogWarning("Adopted {Count} notifications {MessageIds} left undelivered by a stopped instance", page.Count, page.Select(n => n.MessageId).ToArray());
-                        await delivery.EnqueueAsync(new DeliveryBatch(page, Redelivery: true), stoppingToken);
-                    }
+                    return await MapAndStoreOnceAsync(batch.Notifications, batch.Redelivery, ct);
                 }
-                catch (Exception exception) when (exception is not OperationCanceledException and not System.Threading.Channels.ChannelClosedException)
+                catch (Npgsql.PostgresException exception) when (!exception.IsTransient && ++refusals >= PoisonAttempts)
                 {
-                    logger.LogWarning(exception, "Looking for undelivered notifications of stopped instances failed; trying again in {Interval}", interval);
+                    return await IsolateAsync(batch.Notifications, ct);
                 }
+            },
+            batch.Notifications[0].MessageId,
+            cancellationToken);
+    }
+
+    private async Task<List<OverlayEvent>> MapAndStoreOnceAsync(IReadOnlyList<CommittedNotification> notifications, bool redelivery, CancellationToken cancellationToken)
+    {
+        var mapped = await MapAsync(notifications, cancellationToken);
+        var stored = await events.StoreAsync(mapped, redelivery, cancellationToken);
+        return mapped.Where(e => stored.Contains(e.Id)).ToList();
+    }
+
+    /// <summary>Each notification on its own (as a redelivery: some may be stored already); the ones refused again are dead-lettered.</summary>
+    private async Task<List<OverlayEvent>> IsolateAsync(IReadOnlyList<CommittedNotification> notifications, CancellationToken cancellationToken)
+    {
+        var toSend = new List<OverlayEvent>();
+        foreach (var notification in notifications)
+        {
+            try
+            {
+                toSend.AddRange(await MapAndStoreOnceAsync([notification], redelivery: true, cancellationToken));
+            }
+            catch (Npgsql.PostgresException exception) when (!exception.IsTransient)
+            {
+                var error = $"{exception.SqlState}: {exception.MessageText}";
+                await store.DeadLetterAsync(notification.MessageId, error, time.GetUtcNow(), cancellationToken);
+                metrics.DeadLettered();
+                logger.LogError("Notification {MessageId} of type {SubscriptionType} was set aside: the database refuses what delivery makes of it ({SqlState} {Reason})",
+                    notification.MessageId, notification.SubscriptionType, exception.SqlState, Cut(exception.MessageText));
             }
         }
-        catch (Exception exception) when (exception is OperationCanceledException or System.Threading.Channels.ChannelClosedException)
+
+        return toSend;
+    }
+
+    private static string Cut(string value) => value.Length <= 300 ? value : string.Concat(value.AsSpan(0, 300), "…");
+
+    private async Task<List<OverlayEvent>> MapAsync(IReadOnlyList<CommittedNotification> notifications, CancellationToken cancellationToken)
+    {
+        var numbered = new List<OverlayEvent>(notifications.Count);
+        foreach (var notification in notifications)
         {
-            // Shutting down: what was adopted but not delivered is adopted again by the next instance.
+            foreach (var observer in _observers)
+            {
+                observer.Observe(notification);
+            }
+
+            IReadOnlyList<OverlayEvent> mapped;
+            try
+            {
+                mapped = await mapper.MapAsync(notification, cancellationToken);
+            }
+            catch (Exception exception) when (exception is not OperationCanceledException and not Npgsql.NpgsqlException and not TimeoutException)
+            {
+                // A bug, not an outage (those propagate and the batch is retried): log it and keep the others moving.
+                logger.LogError(exception, "Notification {MessageId} of type {SubscriptionType} could not be mapped to overlay events", notification.MessageId, notification.SubscriptionType);
+                continue;
+            }
+
+            if (mapped.Count > OverlayEvent.PerNotification)
+            {
+                logger.LogError("Notification {MessageId} mapped to {Count} events; only the first {Max} are kept", notification.MessageId, mapped.Count, OverlayEvent.PerNotification);
+            }
+
+            numbered.AddRange(mapped.Take(OverlayEvent.PerNotification).Select((e, i) => e.Numbered(notification.Seq, i)));
         }
+
+        return numbered;
+    }
+
+    /// <summary>
+    /// Sends the broadcaster's events in order in its turn, retrying until they are all out. A send through the
+    /// Redis backplane fails while Redis is away; the retry starts at the first event not sent.
+    /// </summary>
+    private Task SendInTurnAsync(string broadcasterUserId, IReadOnlyList<OverlayEvent> broadcasterEvents, CancellationToken cancellationToken)
+    {
+        var sent = 0;
+        return WithRetryAsync(
+            async ct =>
+            {
+                using var turn = await sequencer.SendTurnAsync(broadcasterUserId, ct);
+                for (; sent < broadcasterEvents.Count; sent++)
+                {
+                    var envelope = broadcasterEvents[sent].ToEnvelope();
+                    await fanOut.SendAsync(envelope, ct);
+                    turn.Sent(envelope.Seq);
+                    logger.LogDebug("Sent {EventType} {EventId} (seq {Seq}) to broadcaster {BroadcasterUserId}", envelope.Event.Type, envelope.Id, envelope.Seq, broadcasterUserId);
+                }
+
+                return true;
+            },
+            broadcasterEvents[0].NotificationMessageId,
+            cancellationToken);
+    }
+
+    /// <summary>Marks the batch delivered once every send is done; abandoned at shutdown, it is left to the outbox.</summary>
+    private async Task MarkWhenSentAsync(DeliveryBatch batch, List<Task> sends, int eventCount, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await Task.WhenAll(sends);
+            marks.Add([.. batch.Notifications.Select(n => n.MessageId)]);
+            metrics.Delivered(eventCount);
+            if (batch.CommittedAt is { } committedAt)
+            {
+                metrics.DeliveryTook(time.GetElapsedTime(committedAt));
+            }
+        }
+        catch (Exception) when (cancellationToken.IsCancellationRequested)
+        {
+            // Sent in part or not at all: not marked, so the next start delivers the batch again from the outbox.
+        }
+        finally
+        {
+            _inFlight.Release();
+        }
+    }
+
+    private async Task DeliverOutboxAsync(CancellationToken stoppingToken)
+    {
+        var total = 0;
+        IReadOnlyList<CommittedNotification> page;
+        while ((page = await WithRetryAsync(orphans.AdoptAsync, "(adopting the outbox)", stoppingToken)).Count > 0)
+        {
+            await DeliverAsync(new DeliveryBatch(page, Redelivery: true), stoppingToken);
+            total += page.Count;
+        }
+
+        await lanes.IdleAsync();
+        if (total > 0)
+        {
+            logger.LogWarning("Delivered {Count} notifications that were stored but not delivered before the last shutdown", total);
+        }
+
+        sequencer.Begin(await WithRetryAsync(events.LatestSeqAsync, "(reading the last stored event)", stoppingToken));
     }
 
     public override async Task StopAsync(CancellationToken cancellationToken)
@@ -115,140 +257,12 @@ internal sealed class DeliveryWorker(
     public override void Dispose()
     {
         _abandon.Dispose();
+        _inFlight.Dispose();
         base.Dispose();
     }
 
-    private async Task DeliverOutboxAsync(CancellationToken stoppingToken)
-    {
-        var total = 0;
-        while (true)
-        {
-            var page = await WithRetryAsync(ct => store.AdoptOrphansAsync(OutboxPage, ct), stoppingToken);
-            if (page.Count == 0)
-            {
-                break;
-            }
-
-            await DeliverWithRetryAsync(page, redelivery: true, stoppingToken);
-            total += page.Count;
-        }
-
-        if (total > 0)
-        {
-            logger.LogWarning("Delivered {Count} notifications that were stored but not delivered before the last shutdown", total);
-        }
-
-        fanOut.MarkReady(await WithRetryAsync(store.LatestEventSeqAsync, stoppingToken));
-    }
-
-    /// <summary>
-    /// Delivers the batch, retrying until it succeeds. An attempt that failed may have stored the events and
-    /// sent some of them (a send through the Redis backplane fails while Redis is away): the next attempt is
-    /// a redelivery that skips what went out.
-    /// </summary>
-    private Task DeliverWithRetryAsync(IReadOnlyList<CommittedNotification> batch, bool redelivery, CancellationToken stoppingToken)
-    {
-        var sent = new HashSet<string>(StringComparer.Ordinal);
-        var attempts = 0;
-        return WithRetryAsync(
-            async ct =>
-            {
-                await DeliverAsync(batch, redelivery || attempts++ > 0, sent, ct);
-                return true;
-            },
-            stoppingToken,
-            batch.Select(n => n.MessageId).ToArray());
-    }
-
-    private async Task DeliverAsync(IReadOnlyList<CommittedNotification> batch, bool redelivery, HashSet<string> sent, CancellationToken cancellationToken)
-    {
-        var events = new List<PreparedEvent>(batch.Count);
-        foreach (var notification in batch)
-        {
-            using var scope = logger.BeginScope(new Dictionary<string, object> { ["MessageId"] = notification.MessageId });
-            revocations.Observe(notification);
-            IReadOnlyList<PreparedEvent> mapped;
-            try
-            {
-                mapped = await mapper.MapAsync(notification, cancellationToken);
-            }
-            catch (Exception exception) when (exception is not OperationCanceledException and not Npgsql.NpgsqlException and not TimeoutException)
-            {
-                // A bug, not an outage (those propagate and the batch is retried): log it and keep the others moving.
-                logger.LogError(exception, "Notification {MessageId} of type {SubscriptionType} could not be mapped to overlay events", notification.MessageId, notification.SubscriptionType);
-                continue;
-            }
-
-            if (mapped.Count > EventsPerNotification)
-            {
-                logger.LogError("Notification {MessageId} mapped to {Count} events; only the first {Max} are kept", notification.MessageId, mapped.Count, EventsPerNotification);
-            }
-
-            // The event's sequence number comes from the notification's, which was committed before Twitch got
-            // its answer: it is the same however often the notification is delivered, and never reused.
-            events.AddRange(mapped.Take(EventsPerNotification).Select((e, i) => e with { Seq = notification.Seq * EventsPerNotification + i }));
-        }
-
-        var envelopes = await fanOut.SendAsync(
-            async ct =>
-            {
-                var stored = await store.InsertEventsAsync(events, ct);
-                if (redelivery && stored.Count < events.Count)
-                {
-                    // Stored before a restart or a failed attempt but perhaps never sent: send those too. An event
-                    // another one was deduplicated against has a different id, so it is still left out.
-                    var missing = events.Where(e => !stored.Contains(e.Id)).Select(e => e.Id).ToList();
-                    stored = stored.Union(await store.StoredEventIdsAsync(missing, ct)).ToHashSet(StringComparer.Ordinal);
-                }
-
-                return events
-                    .Where(e => stored.Contains(e.Id) && !sent.Contains(e.Id))
-                    .OrderBy(e => e.Seq)
-                    .Select(e => e.ToEnvelope())
-                    .ToList();
-            },
-            cancellationToken,
-            envelope => sent.Add(envelope.Id));
-        // Marking is off the path to the next batch; a lost mark only means the outbox sends the same events
-        // (same ids and sequence numbers) again after a crash.
-        _delivered.Writer.TryWrite(batch.Select(n => n.MessageId).ToList());
-        metrics.Delivered(envelopes.Count);
-        if (logger.IsEnabled(LogLevel.Debug))
-        {
-            foreach (var envelope in envelopes)
-            {
-                logger.LogDebug("Sent {EventType} {EventId} (seq {Seq}) to broadcaster {BroadcasterUserId}", envelope.Event.Type, envelope.Id, envelope.Seq, envelope.BroadcasterUserId);
-            }
-        }
-    }
-
-    /// <summary>Marks delivered notifications until the delivery loop ends, in one statement for all that are waiting.</summary>
-    private async Task MarkDeliveredAsync(CancellationToken cancellationToken)
-    {
-        var messageIds = new List<string>();
-        while (await _delivered.Reader.WaitToReadAsync(CancellationToken.None))
-        {
-            while (_delivered.Reader.TryRead(out var delivered))
-            {
-                messageIds.AddRange(delivered);
-            }
-
-            try
-            {
-                await store.MarkDeliveredAsync(messageIds, time.GetUtcNow(), cancellationToken);
-            }
-            catch (Exception exception)
-            {
-                // The events went out; left unmarked, they are sent again (same ids and sequence numbers) after a restart.
-                logger.LogWarning(exception, "Could not mark notifications {MessageIds} delivered", messageIds);
-            }
-
-            messageIds.Clear();
-        }
-    }
-
     /// <summary>Committed notifications must not be dropped: a failing step is retried with backoff until shutdown.</summary>
-    private async Task<T> WithRetryAsync<T>(Func<CancellationToken, Task<T>> step, CancellationToken stoppingToken, string[]? messageIds = null)
+    private async Task<T> WithRetryAsync<T>(Func<CancellationToken, Task<T>> step, string firstMessageId, CancellationToken stoppingToken)
     {
         var delay = TimeSpan.FromMilliseconds(100);
         while (true)
@@ -259,7 +273,7 @@ internal sealed class DeliveryWorker(
             }
             catch (Exception exception) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogError(exception, "Delivering notifications {MessageIds} failed; retrying in {Delay}", messageIds ?? [], delay);
+                logger.LogError(exception, "Delivering notifications (first {MessageId}) failed; retrying in {Delay}", firstMessageId, delay);
                 metrics.DeliveryFailed();
                 await Task.Delay(delay, time, stoppingToken);
                 delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxRetryDelay.Ticks));

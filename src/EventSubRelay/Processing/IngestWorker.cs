@@ -1,5 +1,5 @@
 using System.Threading.Channels;
-using EventSubRelay.Overlay;
+using EventSubRelay.Events;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
@@ -13,7 +13,6 @@ internal sealed class IngestWorker(
     NotificationQueue queue,
     NotificationStore store,
     DeliveryQueue delivery,
-    OverlayFanOut fanOut,
     RelayMetrics metrics,
     IOptions<QueueOptions> options,
     TimeProvider time,
@@ -21,9 +20,8 @@ internal sealed class IngestWorker(
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        // Undelivered notifications from before a restart go out before new ones are taken.
-        await fanOut.Ready.WaitAsync(stoppingToken);
-
+        // New notifications are committed at once, even while delivery is still sending the outbox: they queue
+        // behind it (DeliveryWorker), so they go out after what was committed before them.
         var batch = new List<PendingNotifications>(options.Value.BatchSize);
         // Shutdown completes the queue instead of cancelling: what was accepted is still committed.
         while (await NextBatchAsync(batch))

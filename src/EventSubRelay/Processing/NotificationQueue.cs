@@ -47,9 +47,12 @@ internal enum StoreOutcome
 
     /// <summary>PostgreSQL refused this request's rows for what they are (retrying cannot store them).</summary>
     Unstorable,
+
+    /// <summary>The queue is full or the relay is shutting down: nothing was taken.</summary>
+    QueueFull,
 }
 
-/// <summary>The notifications of one webhook request and the request's wait for their commit.</summary>
+/// <summary>The notifications of one webhook request and the request's wait for their commit (see <see cref="NotificationQueue.SubmitAsync"/>).</summary>
 internal sealed class PendingNotifications(IReadOnlyList<IncomingNotification> notifications)
 {
     private readonly TaskCompletionSource<StoreOutcome> _committed = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -67,10 +70,12 @@ internal sealed class PendingNotifications(IReadOnlyList<IncomingNotification> n
 internal sealed class NotificationQueue
 {
     private readonly Channel<PendingNotifications> _channel;
+    private readonly TimeSpan _acknowledgeTimeout;
 
     public NotificationQueue(Microsoft.Extensions.Options.IOptions<QueueOptions> options)
     {
         Capacity = options.Value.Capacity;
+        _acknowledgeTimeout = TimeSpan.FromSeconds(options.Value.AcknowledgeTimeoutSeconds);
         _channel = Channel.CreateBounded<PendingNotifications>(new BoundedChannelOptions(Capacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -86,8 +91,28 @@ internal sealed class NotificationQueue
 
     public ChannelReader<PendingNotifications> Reader => _channel.Reader;
 
-    /// <summary>False when the queue is full or the relay is shutting down.</summary>
-    public bool TryEnqueue(PendingNotifications pending) => _channel.Writer.TryWrite(pending);
+    /// <summary>
+    /// Queues one request's notifications and waits for their commit, never longer than
+    /// <see cref="QueueOptions.AcknowledgeTimeoutSeconds"/> (Twitch gives up after a few seconds and retries).
+    /// </summary>
+    public async Task<StoreOutcome> SubmitAsync(IReadOnlyList<IncomingNotification> notifications)
+    {
+        var pending = new PendingNotifications(notifications);
+        if (!_channel.Writer.TryWrite(pending))
+        {
+            return StoreOutcome.QueueFull;
+        }
+
+        try
+        {
+            return await pending.Committed.WaitAsync(_acknowledgeTimeout);
+        }
+        catch (TimeoutException)
+        {
+            // Still queued: it may be committed later, and Twitch's retry is then dropped as a duplicate.
+            return StoreOutcome.DatabaseUnavailable;
+        }
+    }
 
     /// <summary>Stops accepting; the worker drains what is queued.</summary>
     public void Complete() => _channel.Writer.TryComplete();

@@ -1,15 +1,15 @@
-using System.Text.Json;
 using EventSubRelay.Data;
+using EventSubRelay.Events;
 using Npgsql;
 using NpgsqlTypes;
 
 namespace EventSubRelay.Processing;
 
-/// <summary>The hot-path SQL: each method is one statement over a whole batch.</summary>
+/// <summary>The statements on <c>notifications</c>: each is one statement over a whole batch.</summary>
 /// <remarks>
 /// Only the notification insert waits for the disk flush: it is what Twitch's acknowledgement promises.
-/// Overlay events and delivery marks are derived from committed notifications and are written again
-/// by the outbox if a crash loses them, so they are committed without waiting (the delivery pool, see
+/// Delivery marks (and the overlay events, see <see cref="OverlayEventStore"/>) are derived from committed
+/// notifications and are written again by the outbox if a crash loses them, so they are committed without waiting (the delivery pool, see
 /// <see cref="DatabaseBudget.BuildDelivery"/>). Each side has connections of its own, so neither waits for
 /// the other or for the dashboard, the hub or the background jobs.
 /// </remarks>
@@ -43,15 +43,15 @@ internal sealed class NotificationStore(
             """;
 
         await using var command = ingest.CreateCommand(sql);
-        AddArray(command, "message_id", batch, n => n.MessageId);
-        AddArray(command, "subscription_id", batch, n => n.SubscriptionId);
-        AddArray(command, "subscription_type", batch, n => n.SubscriptionType);
-        AddArray(command, "subscription_version", batch, n => n.SubscriptionVersion);
-        AddArray(command, "broadcaster_user_id", batch, n => n.BroadcasterUserId);
-        AddArray(command, "message_timestamp", batch, n => n.MessageTimestamp.ToUniversalTime(), NpgsqlDbType.TimestampTz);
-        AddArray(command, "received_at", batch, n => n.ReceivedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz);
-        AddArray(command, "retry_count", batch, n => n.RetryCount, NpgsqlDbType.Integer);
-        AddArray(command, "payload", batch, n => n.PayloadJson);
+        command.AddArray( "message_id", batch, n => n.MessageId);
+        command.AddArray( "subscription_id", batch, n => n.SubscriptionId);
+        command.AddArray( "subscription_type", batch, n => n.SubscriptionType);
+        command.AddArray( "subscription_version", batch, n => n.SubscriptionVersion);
+        command.AddArray( "broadcaster_user_id", batch, n => n.BroadcasterUserId);
+        command.AddArray( "message_timestamp", batch, n => n.MessageTimestamp.ToUniversalTime(), NpgsqlDbType.TimestampTz);
+        command.AddArray( "received_at", batch, n => n.ReceivedAt.ToUniversalTime(), NpgsqlDbType.TimestampTz);
+        command.AddArray( "retry_count", batch, n => n.RetryCount, NpgsqlDbType.Integer);
+        command.AddArray( "payload", batch, n => n.PayloadJson);
         command.Parameters.Add(new NpgsqlParameter<long>("ingested_by", lease.Key));
 
         var inserted = new List<(string, long)>(batch.Count);
@@ -64,53 +64,18 @@ internal sealed class NotificationStore(
         return inserted;
     }
 
-    /// <summary>Stores overlay events, skipping ids already stored; returns the ids it stored.</summary>
-    public async Task<IReadOnlySet<string>> InsertEventsAsync(IReadOnlyList<PreparedEvent> events, CancellationToken cancellationToken)
+    /// <summary>Sets a notification aside: delivered (the outbox skips it) and dead-lettered, with the reason.</summary>
+    public async Task DeadLetterAsync(string messageId, string error, DateTimeOffset at, CancellationToken cancellationToken)
     {
-        if (events.Count == 0)
-        {
-            return new HashSet<string>();
-        }
-
-        const string sql = """
-            INSERT INTO overlay_events (seq, id, notification_message_id, broadcaster_user_id, type, is_test, time_stamp, data, dedup_key)
-            SELECT * FROM unnest(@seq, @id, @notification_message_id, @broadcaster_user_id, @type, @is_test, @time_stamp, @data::jsonb[], @dedup_key)
-            ON CONFLICT DO NOTHING
-            RETURNING id
-            """;
-
-        await using var command = delivery.CreateCommand(sql);
-        AddArray(command, "seq", events, e => e.Seq, NpgsqlDbType.Bigint);
-        AddArray(command, "id", events, e => e.Id);
-        AddArray(command, "notification_message_id", events, e => e.NotificationMessageId);
-        AddArray(command, "broadcaster_user_id", events, e => e.BroadcasterUserId);
-        AddArray(command, "type", events, e => e.Type);
-        AddArray(command, "is_test", events, e => e.IsTest, NpgsqlDbType.Boolean);
-        AddArray(command, "time_stamp", events, e => e.TimeStamp.ToUniversalTime(), NpgsqlDbType.TimestampTz);
-        AddArray(command, "data", events, e => e.Data.GetRawText());
-        AddArray(command, "dedup_key", events, e => e.DedupKey);
-
-        return await ReadIdsAsync(command, cancellationToken);
-    }
-
-    /// <summary>Which of these overlay events are stored, for redelivery after a restart.</summary>
-    public async Task<IReadOnlySet<string>> StoredEventIdsAsync(IReadOnlyList<string> eventIds, CancellationToken cancellationToken)
-    {
-        await using var command = delivery.CreateCommand("SELECT id FROM overlay_events WHERE id = ANY(@ids)");
-        command.Parameters.Add(new NpgsqlParameter<string[]>("ids", eventIds.ToArray()));
-        return await ReadIdsAsync(command, cancellationToken);
-    }
-
-    private static async Task<HashSet<string>> ReadIdsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
-    {
-        var ids = new HashSet<string>(StringComparer.Ordinal);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            ids.Add(reader.GetString(0));
-        }
-
-        return ids;
+        await using var command = delivery.CreateCommand("""
+            UPDATE notifications SET delivered_at = @at, dead_lettered_at = @at, delivery_error = left(@error, @max)
+            WHERE message_id = @id
+            """);
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("at", at.ToUniversalTime()));
+        command.Parameters.Add(new NpgsqlParameter<string>("error", error));
+        command.Parameters.Add(new NpgsqlParameter<int>("max", StoredNotification.MaxDeliveryErrorLength));
+        command.Parameters.Add(new NpgsqlParameter<string>("id", messageId));
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task MarkDeliveredAsync(IReadOnlyList<string> messageIds, DateTimeOffset deliveredAt, CancellationToken cancellationToken)
@@ -164,49 +129,4 @@ internal sealed class NotificationStore(
         rows.Sort((a, b) => a.Seq.CompareTo(b.Seq));
         return rows;
     }
-
-    public async Task<long> LatestEventSeqAsync(CancellationToken cancellationToken)
-    {
-        await using var command = delivery.CreateCommand("SELECT COALESCE(MAX(seq), 0) FROM overlay_events");
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
-    }
-
-    private static void AddArray<T, TValue>(NpgsqlCommand command, string name, IReadOnlyList<T> rows, Func<T, TValue> select, NpgsqlDbType? type = null)
-    {
-        var values = new TValue[rows.Count];
-        for (var i = 0; i < values.Length; i++)
-        {
-            values[i] = select(rows[i]);
-        }
-
-        var parameter = new NpgsqlParameter<TValue[]>(name, values);
-        parameter.NpgsqlDbType = NpgsqlDbType.Array | (type ?? NpgsqlDbType.Text);
-        command.Parameters.Add(parameter);
-    }
-}
-
-/// <summary>A notification known to be committed, as the delivery side needs it.</summary>
-internal sealed record CommittedNotification(
-    string MessageId,
-    long Seq,
-    string SubscriptionType,
-    string SubscriptionVersion,
-    string? BroadcasterUserId,
-    DateTimeOffset MessageTimestamp,
-    string PayloadJson);
-
-/// <summary>An overlay event produced by mapping; the delivery worker gives it its <see cref="Seq"/>.</summary>
-internal sealed record PreparedEvent(
-    string Id,
-    string NotificationMessageId,
-    string BroadcasterUserId,
-    string Type,
-    bool IsTest,
-    DateTimeOffset TimeStamp,
-    JsonElement Data,
-    long Seq = 0,
-    string? DedupKey = null)
-{
-    /// <summary>The event as overlays receive it.</summary>
-    public Overlay.OverlayEnvelope ToEnvelope() => new(Id, Seq, TimeStamp, BroadcasterUserId, IsTest, Overlay.OverlayEventKind.Twitch(Type), Data);
 }

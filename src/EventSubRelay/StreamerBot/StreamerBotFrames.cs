@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using EventSubRelay.Events;
 using EventSubRelay.Overlay;
 
 namespace EventSubRelay.StreamerBot;

@@ -14,7 +14,8 @@ internal sealed class StreamerBotServer(
     StreamerBotSessions sessions,
     StreamerBotAuthentication authentication,
     StreamerBotCursors cursors,
-    OverlayReplay replay,
+    Events.OverlayEventStore events,
+    IOptions<OverlayOptions> overlayOptions,
     InvalidTokenLimiter invalidTokens,
     NpgsqlDataSource dataSource,
     IHostApplicationLifetime lifetime,
@@ -30,7 +31,8 @@ internal sealed class StreamerBotServer(
     public StreamerBotSessions Sessions => sessions;
     public StreamerBotAuthentication Authentication => authentication;
     public StreamerBotCursors Cursors => cursors;
-    public OverlayReplay Replay => replay;
+    public Events.OverlayEventStore Events => events;
+    public Events.ReplayLimits ReplayLimits => overlayOptions.Value.ToReplayLimits();
     public InvalidTokenLimiter InvalidTokens => invalidTokens;
     public TimeProvider Time => time;
 

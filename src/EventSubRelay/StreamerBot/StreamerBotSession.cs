@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Net.WebSockets;
 using System.Text.Json;
 using System.Threading.Channels;
+using EventSubRelay.Events;
 using EventSubRelay.Overlay;
 
 namespace EventSubRelay.StreamerBot;
@@ -315,7 +316,7 @@ internal sealed class StreamerBotSession(
                     // Catch up the subscriptions a reconnecting widget makes (the library makes them at once).
                     if (cursor is { } after && replay.Length > 0 && server.Time.GetUtcNow() < catchUpUntil)
                     {
-                        var (missed, _) = await server.Replay.MissedAsync(identity.BroadcasterUserId, after, [.. replay.Select(t => (t, long.MaxValue))], cancellation);
+                        var (missed, _) = await server.Events.MissedAsync(identity.BroadcasterUserId, after, [.. replay.Select(t => (t, long.MaxValue))], server.ReplayLimits, cancellation);
                         foreach (var envelope in missed)
                         {
                             if (!sent.Contains(envelope.Id))

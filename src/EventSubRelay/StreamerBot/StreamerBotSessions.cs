@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using EventSubRelay.Events;
 using EventSubRelay.Overlay;
 using StackExchange.Redis;
 

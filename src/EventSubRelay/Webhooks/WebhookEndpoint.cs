@@ -19,7 +19,8 @@ internal static class WebhookEndpoint
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<EventSubOptions>>().Value;
         return endpoints.MapPost(options.CallbackPath, HandleAsync)
             .WithName("EventSubWebhook")
-            .DisableAntiforgery();
+            .DisableAntiforgery()
+            .WithMetadata(Operations.QuietRequestLog.Instance);
     }
 
     private static async Task<IResult> HandleAsync(
@@ -27,7 +28,6 @@ internal static class WebhookEndpoint
         IOptions<EventSubOptions> options,
         TwitchSignature signature,
         NotificationQueue queue,
-        IOptions<QueueOptions> queueOptions,
         TimeProvider time,
         ILogger<EventSubMessage> logger)
     {
@@ -82,7 +82,7 @@ internal static class WebhookEndpoint
         if (message is NotificationMessage notification)
         {
             // The hot path logs only what goes wrong, each line with its message id: no logging scope to carry along.
-            return await EnqueueAsync(notification, messageId, timestamp, now, request, queue, queueOptions.Value, logger);
+            return await SubmitAsync(notification, messageId, timestamp, now, request, queue, logger);
         }
 
         // Only these two touch the DbContext: notifications go through the queue instead.
@@ -97,14 +97,13 @@ internal static class WebhookEndpoint
 
     private static RelayDbContext Db(HttpContext context) => context.RequestServices.GetRequiredService<RelayDbContext>();
 
-    private static async Task<IResult> EnqueueAsync(
+    private static async Task<IResult> SubmitAsync(
         NotificationMessage message,
         string messageId,
         DateTimeOffset timestamp,
         DateTimeOffset now,
         HttpRequest request,
         NotificationQueue queue,
-        QueueOptions options,
         ILogger logger)
     {
         _ = int.TryParse(request.Headers[TwitchHeaders.Retry], out var retryCount);
@@ -114,22 +113,12 @@ internal static class WebhookEndpoint
             : message.Payloads.Select((payload, index) => new IncomingNotification(
                 $"{messageId}/{index}", subscription.Id, subscription.Type, subscription.Version, subscription.BroadcasterUserId, timestamp, now, retryCount, payload)).ToList();
 
-        var pending = new PendingNotifications(notifications);
-        if (!queue.TryEnqueue(pending))
+        // Answered only after the commit.
+        var outcome = await queue.SubmitAsync(notifications);
+        if (outcome == StoreOutcome.QueueFull)
         {
             logger.LogWarning("Queue full or shutting down; answered 503 to {MessageId}", messageId);
             return Unavailable("The relay is busy; retry later.");
-        }
-
-        // Answer only after the commit, and never wait forever: Twitch times out at a few seconds and retries.
-        StoreOutcome outcome;
-        try
-        {
-            outcome = await pending.Committed.WaitAsync(TimeSpan.FromSeconds(options.AcknowledgeTimeoutSeconds));
-        }
-        catch (TimeoutException)
-        {
-            outcome = StoreOutcome.DatabaseUnavailable;
         }
 
         if (outcome == StoreOutcome.Unstorable)

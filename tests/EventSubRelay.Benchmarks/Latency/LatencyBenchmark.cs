@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
+using EventSubRelay.Events;
 using EventSubRelay.Data;
 using EventSubRelay.Overlay;
 using Microsoft.AspNetCore.SignalR;

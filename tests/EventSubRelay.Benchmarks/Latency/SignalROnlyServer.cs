@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EventSubRelay.Events;
 using EventSubRelay.Overlay;
 using Microsoft.AspNetCore.SignalR;
 

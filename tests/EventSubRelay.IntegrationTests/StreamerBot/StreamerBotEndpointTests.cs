@@ -214,7 +214,14 @@ public sealed class StreamerBotEndpointTests(StreamerBotFixture relay) : IClassF
             await CursorReachesAsync(Factory.ConnectionString, token, frame["eventSubRelay"]!["seq"]!.GetValue<long>());
         }
 
-        await Factory.SendNotificationAsync(broadcaster);
+        // Sent while no widget is connected: a hub overlay shows when it has gone out.
+        await using (var hub = await Factory.ConnectOverlayAsync(token))
+        {
+            await hub.SubscribeAsync("Follow");
+            await Factory.SendNotificationAsync(broadcaster);
+            await hub.NextAsync();
+        }
+
         await using var back = await StreamerBotSocket.AuthenticatedAsync(Factory.BaseAddress, token, "?catchUp=false");
         await back.SubscribeAsync("Follow");
         var live = await Factory.SendNotificationAsync(broadcaster);

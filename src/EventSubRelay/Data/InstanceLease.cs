@@ -1,7 +1,7 @@
 using System.Security.Cryptography;
 using Npgsql;
 
-namespace EventSubRelay.Processing;
+namespace EventSubRelay.Data;
 
 /// <summary>
 /// Proof that this relay instance is alive, kept in PostgreSQL: for as long as it runs, the instance holds

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using MessagePack;
 
-namespace EventSubRelay.Overlay;
+namespace EventSubRelay.Events;
 
 /// <summary>What an overlay client receives for each event, as the client method <c>event</c>.</summary>
 /// <remarks>The MessagePack keys match the JSON protocol's camel-case names.</remarks>
@@ -19,18 +19,4 @@ public sealed record OverlayEnvelope(
 public sealed record OverlayEventKind([property: Key("source")] string Source, [property: Key("type")] string Type)
 {
     public static OverlayEventKind Twitch(string type) => new("Twitch", type);
-}
-
-/// <summary>The names of the methods the relay calls on overlay clients.</summary>
-public static class OverlayClientMethods
-{
-    public const string Event = "event";
-}
-
-/// <summary>SignalR groups: one per broadcaster and event type, and one per broadcaster for "all types".</summary>
-internal static class OverlayGroups
-{
-    public const string AllTypes = "*";
-
-    public static string For(string broadcasterUserId, string type) => $"{broadcasterUserId}|{type}";
 }

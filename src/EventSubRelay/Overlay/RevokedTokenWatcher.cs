@@ -1,51 +1,4 @@
-using System.Collections.Concurrent;
-using Microsoft.AspNetCore.SignalR;
-
 namespace EventSubRelay.Overlay;
-
-/// <summary>The overlay connections on this instance, so that revoking a token can end its live connections.</summary>
-internal sealed class OverlayConnections
-{
-    private readonly ConcurrentDictionary<string, HubCallerContext> _byConnection = new(StringComparer.Ordinal);
-
-    public void Add(HubCallerContext context) => _byConnection[context.ConnectionId] = context;
-
-    public void Remove(string connectionId) => _byConnection.TryRemove(connectionId, out _);
-
-    public IReadOnlyList<HubCallerContext> All() => [.. _byConnection.Values];
-
-    /// <summary>The token ids of the live connections.</summary>
-    public IReadOnlyCollection<Guid> TokenIds() =>
-        _byConnection.Values.Select(TokenId).Distinct().ToList();
-
-    /// <summary>Ends every connection made with one of these tokens; returns how many.</summary>
-    public int Abort(IReadOnlySet<Guid> tokenIds)
-    {
-        var aborted = 0;
-        foreach (var context in _byConnection.Values.Where(c => tokenIds.Contains(TokenId(c))))
-        {
-            context.Abort();
-            aborted++;
-        }
-
-        return aborted;
-    }
-
-    /// <summary>Ends every connection; returns how many.</summary>
-    public int AbortAll()
-    {
-        var all = All();
-        foreach (var context in all)
-        {
-            context.Abort();
-        }
-
-        return all.Count;
-    }
-
-    private static Guid TokenId(HubCallerContext context) =>
-        Guid.Parse(context.User!.FindFirst(OverlayTokenAuthentication.TokenIdClaim)!.Value);
-}
 
 /// <summary>
 /// Ends live connections whose token has been revoked or deleted (an unlinked channel), and forgets such tokens
@@ -54,7 +7,7 @@ internal sealed class OverlayConnections
 /// the cache.
 /// </summary>
 internal sealed class RevokedTokenWatcher(
-    OverlayConnections connections,
+    OverlaySubscriptions connections,
     OverlayTokenCache cache,
     Npgsql.NpgsqlDataSource dataSource,
     TimeProvider time,
