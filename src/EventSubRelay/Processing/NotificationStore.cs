@@ -64,6 +64,20 @@ internal sealed class NotificationStore(
         return inserted;
     }
 
+    /// <summary>Sets a notification aside: delivered (the outbox skips it) and dead-lettered, with the reason.</summary>
+    public async Task DeadLetterAsync(string messageId, string error, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var command = delivery.CreateCommand("""
+            UPDATE notifications SET delivered_at = @at, dead_lettered_at = @at, delivery_error = left(@error, @max)
+            WHERE message_id = @id
+            """);
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("at", at.ToUniversalTime()));
+        command.Parameters.Add(new NpgsqlParameter<string>("error", error));
+        command.Parameters.Add(new NpgsqlParameter<int>("max", StoredNotification.MaxDeliveryErrorLength));
+        command.Parameters.Add(new NpgsqlParameter<string>("id", messageId));
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
     public async Task MarkDeliveredAsync(IReadOnlyList<string> messageIds, DateTimeOffset deliveredAt, CancellationToken cancellationToken)
     {
         await using var command = delivery.CreateCommand("UPDATE notifications SET delivered_at = @at WHERE message_id = ANY(@ids)");

@@ -73,9 +73,14 @@ internal abstract record EventSubMessage(SubscriptionInfo Subscription)
                     return true;
 
                 case MessageTypes.Notification:
-                    if (Property(payload, "event", JsonValueKind.Object) is not null)
+                    if (Property(payload, "event", JsonValueKind.Object) is { } single)
                     {
-                        message = new NotificationMessage(subscription!, [Encoding.UTF8.GetString(body.Span)]);
+                        // An app-wide subscription (extension Bits transactions: extension_client_id) names no channel;
+                        // each of its events names the one it happened in.
+                        var channel = subscription!.BroadcasterUserId is null && Text(single, "broadcaster_user_id") is { Length: > 0 } inEvent
+                            ? subscription with { BroadcasterUserId = inEvent }
+                            : subscription;
+                        message = new NotificationMessage(channel, [Encoding.UTF8.GetString(body.Span)]);
                         return true;
                     }
 

@@ -45,6 +45,9 @@ internal sealed class IndexModel(
 
     public IReadOnlyList<StoredOverlayEvent> RecentEvents { get; private set; } = [];
 
+    /// <summary>The channel's latest notifications that delivery set aside, with why.</summary>
+    public IReadOnlyList<StoredNotification> DeadLetters { get; private set; } = [];
+
     [BindProperty(SupportsGet = true)]
     public string? Type { get; set; }
 
@@ -180,5 +183,8 @@ internal sealed class IndexModel(
         }
 
         RecentEvents = await events.OrderByDescending(e => e.Seq).Take(25).ToListAsync(cancellationToken);
+        DeadLetters = await db.Notifications.AsNoTracking()
+            .Where(n => n.BroadcasterUserId == broadcaster && n.DeadLetteredAt != null)
+            .OrderByDescending(n => n.DeadLetteredAt).Take(10).ToListAsync(cancellationToken);
     }
 }
