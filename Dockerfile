@@ -1,5 +1,3 @@
-# syntax=docker/dockerfile:1
-
 # Build: restore and publish with the SDK.
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 # npm restores the overlay page's SignalR browser client during the build.
