@@ -65,15 +65,13 @@ try
     app.UseBadRequestAnswers();
     // Only the dashboard runs the authentication middleware (for Twitch's OAuth callback); the overlay endpoints'
     // policies name their scheme, and webhooks never pay for it.
+    app.UseOverlayCors();
     app.UseWhen(context => context.Request.Path.StartsWithSegments("/dashboard"), dashboard => dashboard.UseDashboard());
     app.UseAuthorization();
 
     app.MapEventSubWebhook();
     app.MapOverlay();
     app.MapStreamerBot();
-    app.MapOverlayStatus();
-    app.MapTestAlerts();
-    app.MapOverlayPage();
     app.MapRelayOperations();
     app.MapRazorPages();
 

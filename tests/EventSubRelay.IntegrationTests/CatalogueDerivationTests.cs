@@ -96,15 +96,41 @@ public sealed class CatalogueDerivationTests
         Describe(other).Should().ContainSingle().Which.Should().Contain("\"fromSubBomb\":false");
     }
 
-    private static Events.CommittedNotification Notification(string broadcaster, string type, string version, JsonObject @event) =>
-        new(TwitchWebhook.NewMessageId(), Seq: 0, type, version, broadcaster, DateTimeOffset.UtcNow, new JsonObject { ["event"] = @event }.ToJsonString());
+    [Fact]
+    public async Task A_gifted_sub_belongs_to_the_gift_sent_nearest_to_it_never_to_an_earlier_unrelated_one()
+    {
+        await using var factory = await RelayFactory.StartAsync();
+        var mapper = factory.Services.GetRequiredService<CatalogueMapper>();
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        var start = DateTimeOffset.UtcNow;
+
+        // A bomb of three of which only one recipient's sub arrives: two gifts stay open.
+        await mapper.MapAsync(Notification(broadcaster, "channel.subscription.gift", "1", Gift(broadcaster, total: 3, gifter: "generous"), start), CancellationToken.None);
+        await mapper.MapAsync(Notification(broadcaster, "channel.subscribe", "1", GiftedSub(broadcaster, "501"), start.AddSeconds(1)), CancellationToken.None);
+
+        // Forty seconds later, someone else gifts one sub: its recipient is theirs, not the bomb's.
+        await mapper.MapAsync(Notification(broadcaster, "channel.subscription.gift", "1", Gift(broadcaster, total: 1, gifter: "kind"), start.AddSeconds(40)), CancellationToken.None);
+        var lone = await mapper.MapAsync(Notification(broadcaster, "channel.subscribe", "1", GiftedSub(broadcaster, "502"), start.AddSeconds(40)), CancellationToken.None);
+        var loneGift = JsonNode.Parse(lone.Should().ContainSingle().Which.Data.GetRawText())!;
+        loneGift["userName"]!.GetValue<string>().Should().Be("kind");
+        loneGift["subBombCount"]!.GetValue<int>().Should().Be(1);
+
+        // Minutes later, a gifted sub whose gift has not arrived claims nothing left over from the bomb.
+        var late = await mapper.MapAsync(Notification(broadcaster, "channel.subscribe", "1", GiftedSub(broadcaster, "503"), start.AddMinutes(3)), CancellationToken.None);
+        var lateGift = JsonNode.Parse(late.Should().ContainSingle().Which.Data.GetRawText())!;
+        lateGift["fromSubBomb"]!.GetValue<bool>().Should().BeFalse();
+        lateGift["userName"].Should().BeNull();
+    }
+
+    private static Events.CommittedNotification Notification(string broadcaster, string type, string version, JsonObject @event, DateTimeOffset? at = null) =>
+        new(TwitchWebhook.NewMessageId(), Seq: 0, type, version, broadcaster, at ?? DateTimeOffset.UtcNow, new JsonObject { ["event"] = @event }.ToJsonString());
 
     private static IEnumerable<string> Describe(IReadOnlyList<OverlayEvent> events) =>
         events.Select(e => $"{e.Type} {e.Data.GetRawText()}");
 
-    private static JsonObject Gift(string broadcaster, int total) => new()
+    private static JsonObject Gift(string broadcaster, int total, string gifter = "generous") => new()
     {
-        ["user_id"] = "1234", ["user_login"] = "generous", ["user_name"] = "Generous", ["broadcaster_user_id"] = broadcaster,
+        ["user_id"] = gifter == "generous" ? "1234" : "4321", ["user_login"] = gifter, ["user_name"] = gifter.ToUpperInvariant(), ["broadcaster_user_id"] = broadcaster,
         ["broadcaster_user_login"] = "streamer", ["broadcaster_user_name"] = "Streamer", ["total"] = total, ["tier"] = "1000",
         ["cumulative_total"] = 10, ["is_anonymous"] = false,
     };

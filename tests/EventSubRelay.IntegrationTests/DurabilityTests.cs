@@ -3,6 +3,7 @@ using EventSubRelay.IntegrationTests.Infrastructure;
 using EventSubRelay.Overlay;
 using Microsoft.AspNetCore.SignalR;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Npgsql;
 
 namespace EventSubRelay.IntegrationTests;
@@ -214,28 +215,39 @@ public sealed class DurabilityTests
         using var client = factory.CreateRelayClient();
         var broadcaster = TwitchWebhook.NewBroadcasterId();
         var ids = Enumerable.Range(0, 200).Select(_ => TwitchWebhook.NewMessageId()).ToList();
+        var stopping = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        factory.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping.Register(stopping.SetResult);
 
+        // Commits wait behind this lock, so every request is still in flight when shutdown begins.
+        await using var holder = new NpgsqlConnection(connectionString);
+        await holder.OpenAsync();
+        await using var hold = await holder.BeginTransactionAsync();
+        await Database.ExecuteAsync(holder, "LOCK TABLE notifications IN SHARE ROW EXCLUSIVE MODE");
         var sends = ids.Select(async id =>
         {
             try
             {
                 using var response = await client.SendAsync(TwitchWebhook.Request(TwitchWebhook.NotificationBody(broadcaster), messageId: id));
-                return (Id: id, Status: response.StatusCode);
+                return (Id: id, Status: response.StatusCode, AfterStop: stopping.Task.IsCompleted);
             }
             catch (HttpRequestException)
             {
-                return (Id: id, Status: (HttpStatusCode)0);
+                return (Id: id, Status: (HttpStatusCode)0, AfterStop: true);
             }
         }).ToList();
-        await Task.WhenAny(sends);
-        await factory.DisposeAsync();
+        await Database.WaitForAsync(connectionString, "SELECT count(*) > 0 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'INSERT INTO notifications%'");
+
+        var shutdown = factory.DisposeAsync().AsTask();
+        await stopping.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        await hold.CommitAsync();
+        await shutdown;
         var results = await Task.WhenAll(sends);
 
-        var acknowledged = results.Where(r => r.Status == HttpStatusCode.NoContent).Select(r => r.Id).ToArray();
-        acknowledged.Should().NotBeEmpty();
-        (await Database.CountAsync(connectionString, "SELECT count(*) FROM notifications WHERE message_id = ANY(@ids)", ("ids", acknowledged)))
-            .Should().Be(acknowledged.Length);
-        (await Database.CountAsync(connectionString, "SELECT count(*) FROM notifications WHERE message_id = ANY(@ids) AND delivered_at IS NULL", ("ids", acknowledged)))
+        var acknowledged = results.Where(r => r.Status == HttpStatusCode.NoContent).ToList();
+        acknowledged.Should().Contain(r => r.AfterStop, "requests in flight when shutdown began are drained, not dropped");
+        (await Database.CountAsync(connectionString, "SELECT count(*) FROM notifications WHERE message_id = ANY(@ids)", ("ids", acknowledged.Select(r => r.Id).ToArray())))
+            .Should().Be(acknowledged.Count);
+        (await Database.CountAsync(connectionString, "SELECT count(*) FROM notifications WHERE message_id = ANY(@ids) AND delivered_at IS NULL", ("ids", acknowledged.Select(r => r.Id).ToArray())))
             .Should().Be(0, "shutdown finishes delivery of what it committed");
     }
 

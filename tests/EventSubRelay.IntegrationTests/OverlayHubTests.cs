@@ -195,12 +195,13 @@ public sealed class OverlayHubTests(RelayFixture relay) : IClassFixture<RelayFix
     public async Task Negotiate_without_a_valid_token_is_refused_with_401()
     {
         using var client = Factory.CreateRelayClient();
-        var revoked = await Factory.CreateOverlayTokenAsync(TwitchWebhook.NewBroadcasterId());
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        var revoked = await Factory.CreateOverlayTokenAsync(broadcaster);
         await using (var scope = Factory.Services.CreateAsyncScope())
         {
             var tokens = scope.ServiceProvider.GetRequiredService<OverlayTokens>();
-            var all = await tokens.ListAsync(null, CancellationToken.None);
-            await tokens.RevokeAsync(all.OrderBy(t => t.CreatedAt).Last().Id, CancellationToken.None);
+            var own = (await tokens.ListAsync(broadcaster, CancellationToken.None)).Single();
+            (await tokens.RevokeAsync(own.Id, CancellationToken.None)).Should().BeTrue();
         }
 
         foreach (var query in new[] { "", "?access_token=", "?access_token=esr_not-a-real-token", "?access_token=" + revoked })

@@ -83,6 +83,7 @@ public sealed class OverlayPageBrowserTests(OverlayPageBrowserTests.Browser brow
         await relay.DisposeAsync();
 
         await Assertions.Expect(page.Locator("#status")).ToBeVisibleAsync(new() { Timeout = 30_000 });
+        await Assertions.Expect(page.Locator("#notice")).ToBeHiddenAsync();
     }
 
     [Fact]
@@ -99,6 +100,38 @@ public sealed class OverlayPageBrowserTests(OverlayPageBrowserTests.Browser brow
         page.Headers.GetValues("Content-Security-Policy").Single().Should().Contain("script-src 'self'");
         (await script.Content.ReadAsStringAsync()).Should().Contain("HubConnectionBuilder");
         missing.StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task A_rejected_token_is_said_in_words_not_only_with_the_red_dot()
+    {
+        // A relay of its own: invalid tokens count against this address on the relay they are sent to.
+        await using var relay = await RelayFactory.StartAsync();
+        await using var context = await browser.Chromium.NewContextAsync();
+        var page = await context.NewPageAsync();
+
+        await page.GotoAsync(new Uri(relay.BaseAddress, "/overlay#token=esr_not-a-token&notice=2").ToString());
+
+        var notice = page.Locator("#notice");
+        await Assertions.Expect(notice).ToBeVisibleAsync();
+        await Assertions.Expect(notice).ToHaveAttributeAsync("data-state", "unauthorized");
+        await Assertions.Expect(notice).ToContainTextAsync("401");
+        await Assertions.Expect(page.Locator("#status")).ToBeVisibleAsync();
+        // Shown for a few seconds after an attempt, then only the dot until the next attempt is refused again.
+        await Assertions.Expect(notice).ToBeHiddenAsync(new() { Timeout = 10_000 });
+    }
+
+    [Fact]
+    public async Task An_address_limited_for_invalid_tokens_is_said_in_words_too()
+    {
+        await using var relay = await RelayFactory.StartAsync(new Dictionary<string, string?> { ["Overlay:InvalidTokenAttemptsPerMinute"] = "1" });
+        await using var context = await browser.Chromium.NewContextAsync();
+        var page = await context.NewPageAsync();
+
+        await page.GotoAsync(new Uri(relay.BaseAddress, "/overlay#token=esr_not-a-token").ToString());
+
+        await Assertions.Expect(page.Locator("#notice")).ToHaveAttributeAsync("data-state", "rate-limited", new() { Timeout = 15_000 });
+        await Assertions.Expect(page.Locator("#notice")).ToContainTextAsync("429");
     }
 
     private async Task<IPage> OpenOverlayAsync(IBrowserContext context, string token, int duration = 300, RelayFactory? factory = null, bool log = false)

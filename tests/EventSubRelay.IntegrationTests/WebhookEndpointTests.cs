@@ -133,18 +133,6 @@ public sealed class WebhookEndpointTests(RelayFixture relay) : IClassFixture<Rel
         (await QuerySingleAsync("SELECT count(*) FROM notifications WHERE message_id LIKE @id || '/%'", messageId)).Should().Equal(2L);
     }
 
-    [Fact]
-    public async Task Upper_case_hex_signature_is_accepted()
-    {
-        using var client = Factory.CreateRelayClient();
-
-        using var response = await client.SendAsync(TwitchWebhook.Request(
-            TwitchWebhook.NotificationBody(TwitchWebhook.NewBroadcasterId()),
-            alterSignature: s => "sha256=" + s["sha256=".Length..].ToUpperInvariant()));
-
-        response.StatusCode.Should().Be(HttpStatusCode.NoContent);
-    }
-
     public static TheoryData<string, Func<HttpRequestMessage>, HttpStatusCode, string> BadRequests()
     {
         var body = TwitchWebhook.NotificationBody("4242");
@@ -199,22 +187,6 @@ public sealed class WebhookEndpointTests(RelayFixture relay) : IClassFixture<Rel
         using var response = await client.SendAsync(request);
 
         response.StatusCode.Should().Be(HttpStatusCode.RequestEntityTooLarge);
-    }
-
-    [Fact]
-    public async Task Header_names_are_matched_case_insensitively()
-    {
-        using var client = Factory.CreateRelayClient();
-        var request = TwitchWebhook.Request(TwitchWebhook.NotificationBody(TwitchWebhook.NewBroadcasterId()));
-        foreach (var header in request.Headers.ToList())
-        {
-            request.Headers.Remove(header.Key);
-            request.Headers.TryAddWithoutValidation(header.Key.ToLowerInvariant(), header.Value);
-        }
-
-        using var response = await client.SendAsync(request);
-
-        response.StatusCode.Should().Be(HttpStatusCode.NoContent);
     }
 
     private static HttpRequestMessage Without(HttpRequestMessage request, string header)

@@ -189,6 +189,25 @@ public sealed class EventCatalogueTests
     }
 
     [Fact]
+    public void A_raw_event_names_nobody_where_it_says_whose_anonymity_it_is()
+    {
+        // channel.chat.notification: the chatter of an anonymous gift, and the gifter of a continued anonymous gift.
+        using var payload = JsonDocument.Parse("""
+            {"chatter_user_id":"274598607","chatter_user_login":"ananonymousgifter","chatter_user_name":"AnAnonymousGifter","chatter_is_anonymous":true,
+             "notice_type":"gift_paid_upgrade","gift_paid_upgrade":{"gifter_is_anonymous":true,"gifter_user_id":"274598607","gifter_user_login":"ananonymousgifter","gifter_user_name":"AnAnonymousGifter"},
+             "pay_it_forward":{"gifter_is_anonymous":false,"gifter_user_id":"1","gifter_user_login":"known","gifter_user_name":"Known"}}
+            """);
+
+        var (type, data) = EventCatalogue.Map("channel.chat.notification", "1", payload.RootElement);
+
+        type.Should().Be("Raw");
+        data.ToJsonString().Should().NotContain("ananonymousgifter").And.NotContain("274598607");
+        data["event"]!["chatter_user_name"].Should().BeNull();
+        data["event"]!["gift_paid_upgrade"]!["gifter_user_id"].Should().BeNull();
+        data["event"]!["pay_it_forward"]!["gifter_user_login"]!.GetValue<string>().Should().Be("known", "only who is anonymous is blanked");
+    }
+
+    [Fact]
     public void A_user_update_reaches_overlays_without_the_email_twitch_sends_only_to_the_app()
     {
         using var payload = JsonDocument.Parse("""{"user_id":"1337","user_login":"cool_user","user_name":"Cool_User","email":"user@email.com","email_verified":true,"description":"cool description"}""");
@@ -198,6 +217,7 @@ public sealed class EventCatalogueTests
         type.Should().Be("Raw");
         data.ToJsonString().Should().NotContain("user@email.com");
         data["event"]!.AsObject().ContainsKey("email").Should().BeFalse();
+        data["event"]!.AsObject().ContainsKey("email_verified").Should().BeFalse("it is sent only with user:read:email as well");
         data["event"]!["description"]!.GetValue<string>().Should().Be("cool description");
     }
 }

@@ -20,6 +20,32 @@ public sealed class EventSubMessageTests
     }
 
     [Fact]
+    public void An_app_wide_subscription_s_event_goes_to_the_channel_the_event_names()
+    {
+        var body = """
+            { "subscription": {"id": "x", "type": "extension.bits_transaction.create", "version": "1", "status": "enabled", "condition": {"extension_client_id": "deadbeef"}},
+              "event": {"extension_client_id": "deadbeef", "id": "t1", "broadcaster_user_id": "1337", "user_id": "42", "product": {"name": "Boost", "sku": "boost", "bits": 100, "in_development": false}} }
+            """;
+
+        Parse("notification", body, out var message, out _).Should().BeTrue();
+
+        message.Should().BeOfType<NotificationMessage>().Which.Subscription.BroadcasterUserId.Should().Be("1337");
+    }
+
+    [Fact]
+    public void An_app_wide_subscription_s_event_that_names_no_channel_goes_to_none()
+    {
+        var body = """
+            { "subscription": {"id": "x", "type": "user.authorization.revoke", "version": "1", "status": "enabled", "condition": {"client_id": "deadbeef"}},
+              "event": {"client_id": "deadbeef", "user_id": "1337", "user_login": "someone", "user_name": "Someone"} }
+            """;
+
+        Parse("notification", body, out var message, out _).Should().BeTrue();
+
+        message.Should().BeOfType<NotificationMessage>().Which.Subscription.BroadcasterUserId.Should().BeNull();
+    }
+
+    [Fact]
     public void Splits_a_batched_notification_into_one_payload_per_event()
     {
         var body = $$"""{ {{Subscription}}, "events": [ {"id": "a", "data": {} }, {"id": "b", "data": {} } ] }""";

@@ -38,7 +38,7 @@ internal sealed class SubscriptionSync : BackgroundService
         (_scopes, _dataSource, _twitch, _eventSub, _time, _logger) = (scopes, dataSource, twitch, eventSub, time, logger);
 
         // Twitch's cost accounting as of the last reconciliation on this instance, for alerts before the limit is reached.
-        var meter = meterFactory.Create(Processing.RelayMetrics.MeterName);
+        var meter = meterFactory.Create(Operations.OperationsExtensions.MeterName);
         meter.CreateObservableGauge("eventsubrelay.eventsub.total_cost", () => _last?.TotalCost ?? 0, description: "Total cost of the app's EventSub subscriptions.");
         meter.CreateObservableGauge("eventsubrelay.eventsub.max_total_cost", () => _last?.MaxTotalCost ?? 0, description: "The most the app's EventSub subscriptions may cost.");
     }

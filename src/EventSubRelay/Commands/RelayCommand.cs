@@ -1,5 +1,7 @@
 using EventSubRelay.Data;
 using EventSubRelay.Overlay;
+using EventSubRelay.Twitch;
+using Microsoft.Extensions.Options;
 
 namespace EventSubRelay.Commands;
 
@@ -13,7 +15,10 @@ internal sealed record RelayCommand(string Name, IReadOnlyList<string> Arguments
         Usage:
           EventSubRelay                                   serve
           EventSubRelay migrate                           apply database migrations and exit
-          EventSubRelay overlay-token create --broadcaster <user id> [--name <label>]
+          EventSubRelay overlay-token create (--login <twitch login> | --broadcaster <user id>) [--name <label>] [--relay-url <url>]
+                                                          --login looks the channel up on Twitch (needs Twitch:ClientId/ClientSecret);
+                                                          prints the token and the overlay URL (on --relay-url, else the relay's public
+                                                          address from Twitch:PublicCallbackUrl, else this machine's)
           EventSubRelay overlay-token list [--broadcaster <user id>]
           EventSubRelay overlay-token revoke <token id>
           EventSubRelay overlay-token rotate <token id>       replace a token by a new one with the same name
@@ -65,13 +70,25 @@ internal sealed record RelayCommand(string Name, IReadOnlyList<string> Arguments
 
         switch (verb)
         {
-            case "create" when options.TryGetValue("--broadcaster", out var broadcaster) && IsUserId(broadcaster):
+            case "create" when options.ContainsKey("--login") != options.ContainsKey("--broadcaster")
+                && (!options.TryGetValue("--broadcaster", out var id) || IsUserId(id))
+                && (!options.TryGetValue("--relay-url", out var url) || IsRelayUrl(url)):
             {
+                var broadcaster = options.TryGetValue("--login", out var login)
+                    ? await FindBroadcasterAsync(scope.ServiceProvider, login, error, cancellationToken)
+                    : options["--broadcaster"];
+                if (broadcaster is null)
+                {
+                    return 1;
+                }
+
                 var name = options.GetValueOrDefault("--name") ?? "overlay";
                 var (token, secret) = await tokens.CreateAsync(broadcaster, name, cancellationToken);
                 await output.WriteLineAsync($"Created overlay token {token.Id} ({token.Name}) for broadcaster {token.BroadcasterUserId}.");
                 await output.WriteLineAsync("The token is shown only this once:");
                 await output.WriteLineAsync(secret);
+                await output.WriteLineAsync("Add this URL as an OBS browser source:");
+                await output.WriteLineAsync($"{OverlayBase(scope.ServiceProvider, options.GetValueOrDefault("--relay-url"))}/overlay#token={Uri.EscapeDataString(secret)}");
                 return 0;
             }
 
@@ -118,6 +135,73 @@ internal sealed record RelayCommand(string Name, IReadOnlyList<string> Arguments
     }
 
     private static bool IsUserId(string value) => value.Length is > 0 and <= 32 && value.All(char.IsAsciiDigit);
+
+    private static bool IsRelayUrl(string value) => Uri.TryCreate(value, UriKind.Absolute, out var url) && url.Scheme is "http" or "https";
+
+    /// <summary>The user id of a Twitch login, through Helix with the app's token; null (and a message saying why) when there is none.</summary>
+    private static async Task<string?> FindBroadcasterAsync(IServiceProvider services, string login, TextWriter error, CancellationToken cancellationToken)
+    {
+        login = login.TrimStart('@');
+        if (login.Length is 0 or > 25 || !login.All(c => char.IsAsciiLetterOrDigit(c) || c == '_'))
+        {
+            await error.WriteLineAsync($"'{login}' is not a Twitch login (1 to 25 letters, digits or underscores, as in twitch.tv/<login>).");
+            return null;
+        }
+
+        if (!services.GetRequiredService<IOptions<TwitchOptions>>().Value.IsConfigured)
+        {
+            await error.WriteLineAsync(
+                "--login needs a Twitch application to look the login up: set Twitch:ClientId and Twitch:ClientSecret " +
+                "(environment: Twitch__ClientId and Twitch__ClientSecret; compose: TWITCH_CLIENT_ID and TWITCH_CLIENT_SECRET in .env). " +
+                "Without one, pass the channel's numeric user id with --broadcaster <user id>.");
+            return null;
+        }
+
+        try
+        {
+            if (await services.GetRequiredService<HelixClient>().GetUserByLoginAsync(login, cancellationToken) is { } user)
+            {
+                return user.Id;
+            }
+
+            await error.WriteLineAsync($"Twitch has no user with the login '{login}'.");
+            return null;
+        }
+        catch (Exception exception) when (exception is TwitchApiException or HttpRequestException or TimeoutException
+            or Polly.CircuitBreaker.BrokenCircuitException or Polly.Timeout.TimeoutRejectedException)
+        {
+            await error.WriteLineAsync($"Could not look up the login '{login}' on Twitch: {exception.Message}");
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Where overlays reach the relay: <c>--relay-url</c>, else the public address Twitch is given
+    /// (<c>Twitch:PublicCallbackUrl</c>), else the first address this machine's relay listens on.
+    /// </summary>
+    private static string OverlayBase(IServiceProvider services, string? relayUrl)
+    {
+        if (relayUrl is not null)
+        {
+            return relayUrl.TrimEnd('/');
+        }
+
+        if (Uri.TryCreate(services.GetRequiredService<IOptions<TwitchOptions>>().Value.PublicCallbackUrl, UriKind.Absolute, out var callback))
+        {
+            return callback.GetLeftPart(UriPartial.Authority);
+        }
+
+        var configuration = services.GetRequiredService<IConfiguration>();
+        if (configuration["urls"]?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() is { } listen
+            && Uri.TryCreate(listen.Replace("://+", "://localhost").Replace("://*", "://localhost").Replace("://0.0.0.0", "://localhost").Replace("://[::]", "://localhost"), UriKind.Absolute, out var local))
+        {
+            return local.GetLeftPart(UriPartial.Authority);
+        }
+
+        // Kestrel's own default when neither ASPNETCORE_URLS nor ASPNETCORE_HTTP_PORTS says otherwise.
+        var port = configuration["http_ports"]?.Split(';', ',').FirstOrDefault()?.Trim();
+        return $"http://localhost:{(string.IsNullOrEmpty(port) ? "5000" : port)}";
+    }
 
     private static Dictionary<string, string> Options(IReadOnlyList<string> arguments)
     {

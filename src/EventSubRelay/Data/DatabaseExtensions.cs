@@ -38,7 +38,10 @@ internal static class DatabaseExtensions
         builder.Services.AddKeyedSingleton(DatabaseBudget.DeliveryKey, (services, _) => services.GetRequiredService<DatabaseBudget>().BuildDelivery());
         builder.Services.AddHostedService<DatabaseBudgetCheck>();
         builder.Services.AddDbContextPool<RelayDbContext>((services, options) => options.UseNpgsql(services.GetRequiredService<NpgsqlDataSource>()));
-        builder.Services.AddHostedService<LocalPostgresLifetime>();
+        if (builder.Environment.IsDevelopment())
+        {
+            builder.Services.AddHostedService<LocalPostgresLifetime>();
+        }
     }
 
     /// <summary>
@@ -87,8 +90,6 @@ internal static class DatabaseExtensions
 /// </summary>
 internal sealed class DatabaseConnection
 {
-    private const string LocalDatabaseName = "eventsubrelay";
-
     public DatabaseConnection(IConfiguration configuration, IHostEnvironment environment)
     {
         var configured = configuration.GetConnectionString(DatabaseExtensions.ConnectionStringName);
@@ -104,22 +105,8 @@ internal sealed class DatabaseConnection
                 "ConnectionStrings:Postgres is not set. Set it (environment variable ConnectionStrings__Postgres) to your PostgreSQL server, or run `docker compose up`.");
         }
 
-        var section = configuration.GetSection("LocalPostgres");
-        var binDirectory = LocalPostgres.FindBinDirectory(section["SearchRoot"] is { Length: > 0 } root ? root : LocalPostgres.DebianRoot) ?? throw new StartupConfigurationException(
-            "No PostgreSQL is configured and no PostgreSQL binaries were found (initdb on PATH or under /usr/lib/postgresql/*/bin). " +
-            "Either run `docker compose up`, or set ConnectionStrings:Postgres (environment variable ConnectionStrings__Postgres) to a PostgreSQL server.");
-
-        var dataDirectory = section["DataDirectory"] is { Length: > 0 } directory ? directory : LocalPostgres.DefaultDataDirectory();
-        var port = section.GetValue("Port", 54329);
-
-        // Runs once, while the host is being built: there is nothing to serve without the database.
-        Local = Task.Run(async () =>
-        {
-            var server = await LocalPostgres.StartAsync(binDirectory, dataDirectory, port, durable: true);
-            await server.CreateDatabaseAsync(LocalDatabaseName);
-            return server;
-        }).GetAwaiter().GetResult();
-        ConnectionString = Local.ConnectionString(LocalDatabaseName);
+        Local = DevelopmentDatabase.Start(configuration);
+        ConnectionString = Local.ConnectionString(DevelopmentDatabase.DatabaseName);
     }
 
     public string ConnectionString { get; }
@@ -130,27 +117,3 @@ internal sealed class DatabaseConnection
 
 /// <summary>A setting the relay cannot start without is missing or wrong; the message says how to fix it.</summary>
 internal sealed class StartupConfigurationException(string message) : Exception(message);
-
-/// <summary>Tells where the local development database is, and stops it on shutdown if this process started it.</summary>
-internal sealed class LocalPostgresLifetime(DatabaseConnection connection, ILogger<LocalPostgresLifetime> logger) : IHostedService
-{
-    public Task StartAsync(CancellationToken cancellationToken)
-    {
-        if (connection.Local is { } server)
-        {
-            logger.LogInformation(
-                "Using the local development PostgreSQL in {DataDirectory} (binaries in {BinDirectory}); connect with: psql -h 127.0.0.1 -p {Port} -U postgres eventsubrelay",
-                server.DataDirectory, server.BinDirectory, server.Port);
-        }
-
-        return Task.CompletedTask;
-    }
-
-    public async Task StopAsync(CancellationToken cancellationToken)
-    {
-        if (connection.Local is { StartedHere: true } server)
-        {
-            await server.StopAsync(cancellationToken);
-        }
-    }
-}

@@ -18,6 +18,14 @@ internal sealed class StoredNotification
     public required string Payload { get; set; }
     public DateTimeOffset? DeliveredAt { get; set; }
 
+    /// <summary>When delivery set it aside because it failed for a reason retrying cannot fix (it is then also <see cref="DeliveredAt"/>).</summary>
+    public DateTimeOffset? DeadLetteredAt { get; set; }
+
+    /// <summary>Why delivery set it aside (the database's error), at most <see cref="MaxDeliveryErrorLength"/> characters.</summary>
+    public string? DeliveryError { get; set; }
+
+    public const int MaxDeliveryErrorLength = 1000;
+
     /// <summary>The instance that committed it and is delivering it (see <c>InstanceLease</c>).</summary>
     public long IngestedBy { get; set; }
 }

@@ -47,6 +47,9 @@ internal sealed class StoredNotificationConfiguration : IEntityTypeConfiguration
         builder.Property(n => n.Seq).UseIdentityAlwaysColumn();
         builder.Property(n => n.Payload).HasColumnType("text");
         builder.Property(n => n.IngestedBy).HasDefaultValue(0L);
+        builder.Property(n => n.DeliveryError).HasMaxLength(StoredNotification.MaxDeliveryErrorLength);
+        // The dashboard lists a channel's dead letters; there are few, so the index is small.
+        builder.HasIndex(n => new { n.BroadcasterUserId, n.DeadLetteredAt }, "ix_notifications_dead_letters").HasFilter("dead_lettered_at IS NOT NULL");
         // Rows arrive in time order, so a BRIN index serves the retention job at a fraction of a B-tree's cost per insert.
         builder.HasIndex(n => n.ReceivedAt).HasMethod("brin");
         // The outbox scan at start-up reads only undelivered rows.

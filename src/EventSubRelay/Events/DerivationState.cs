@@ -111,8 +111,10 @@ internal sealed class DerivationState([FromKeyedServices(DatabaseBudget.Delivery
     }
 
     /// <summary>
-    /// A gifted subscription claims one gift of the oldest open bomb of its tier from the last few minutes, if any.
-    /// A notification claims at most once: derived again, it gets the bomb it claimed before.
+    /// A gifted subscription claims one gift of the open gift of its tier sent nearest in time to it, within
+    /// <see cref="GiftBombWindow"/> either side, if any: Twitch sends a gift and its recipients' subscriptions within
+    /// seconds, so an older gift with gifts left over (a recipient's subscription that came first, or never) is not the
+    /// one a later lone gift belongs to. A notification claims at most once: derived again, it gets the gift it claimed before.
     /// </summary>
     public async Task<OpenGiftBomb?> ClaimGiftAsync(string messageId, string broadcasterUserId, int tier, DateTimeOffset at, CancellationToken cancellationToken)
     {
@@ -122,8 +124,8 @@ internal sealed class DerivationState([FromKeyedServices(DatabaseBudget.Delivery
                 UPDATE gift_bombs SET remaining = remaining - 1
                 WHERE NOT EXISTS (SELECT 1 FROM earlier)
                   AND id = (SELECT id FROM gift_bombs
-                            WHERE broadcaster_user_id = @broadcaster AND tier = @tier AND remaining > 0 AND created_at > @since
-                            ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
+                            WHERE broadcaster_user_id = @broadcaster AND tier = @tier AND remaining > 0 AND created_at BETWEEN @since AND @until
+                            ORDER BY abs(extract(epoch FROM created_at - @at)), created_at LIMIT 1 FOR UPDATE SKIP LOCKED)
                 RETURNING id),
             recorded AS (INSERT INTO gift_claims (message_id, bomb_id) SELECT @message, id FROM claimed)
             SELECT id, gifter_user_id, gifter_login, gifter_name, is_anonymous, total FROM gift_bombs
@@ -132,7 +134,9 @@ internal sealed class DerivationState([FromKeyedServices(DatabaseBudget.Delivery
         command.Parameters.Add(new NpgsqlParameter<string>("message", messageId));
         command.Parameters.Add(new NpgsqlParameter<string>("broadcaster", broadcasterUserId));
         command.Parameters.Add(new NpgsqlParameter<int>("tier", tier));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("at", at.ToUniversalTime()));
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("since", (at - GiftBombWindow).ToUniversalTime()));
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("until", (at + GiftBombWindow).ToUniversalTime()));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
@@ -152,8 +156,8 @@ internal sealed class DerivationState([FromKeyedServices(DatabaseBudget.Delivery
         };
     }
 
-    /// <summary>How long after a gift bomb its recipients' subscriptions are still counted as part of it.</summary>
-    public static readonly TimeSpan GiftBombWindow = TimeSpan.FromMinutes(5);
+    /// <summary>How far apart in time (by Twitch's message timestamps) a gift and a recipient's subscription can be and still belong together.</summary>
+    public static readonly TimeSpan GiftBombWindow = TimeSpan.FromMinutes(1);
 
     private static string? Nullable(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
 }

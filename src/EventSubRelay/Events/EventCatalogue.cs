@@ -21,18 +21,22 @@ internal static partial class EventCatalogue
 
     /// <summary>
     /// Fields Twitch sends only to the app, never shown to viewers, removed from what reaches overlays
-    /// (listed in <c>docs/events.md</c>): <c>user.update</c>'s <c>email</c>.
+    /// (listed in <c>docs/events.md</c>): <c>user.update</c>'s <c>email</c> and <c>email_verified</c>.
     /// </summary>
-    private static readonly string[] PrivateFields = ["email"];
+    private static readonly string[] PrivateFields = ["email", "email_verified"];
+
+    private const string AnonymousFlag = "is_anonymous";
 
     /// <summary>
     /// <c>is_anonymous</c> is authoritative: an anonymous event names nobody, whatever user fields its payload carries
     /// (Twitch's CLI sends an <c>ananonymousgifter</c> account there). Overlays tell by <c>isAnonymous: true</c> and show
-    /// <c>displayName</c>, which is then <c>"Anonymous"</c>; <c>userId</c> and <c>userName</c> are null.
+    /// <c>displayName</c>, which is then <c>"Anonymous"</c>; <c>userId</c> and <c>userName</c> are null. A flag that names
+    /// whose anonymity it is (<c>chatter_is_anonymous</c>, <c>gifter_is_anonymous</c>) counts the same.
     /// </summary>
     private static (string Type, JsonObject Data) Anonymized(JsonElement e, (string Type, JsonObject Data) mapped)
     {
-        if (e.ValueKind == JsonValueKind.Object && e.TryGetProperty("is_anonymous", out var anonymous) && anonymous.ValueKind == JsonValueKind.True)
+        if (mapped.Type != OverlayTypes.Raw && e.ValueKind == JsonValueKind.Object
+            && e.EnumerateObject().Any(p => p.Name.EndsWith(AnonymousFlag, StringComparison.Ordinal) && p.Value.ValueKind == JsonValueKind.True))
         {
             Anonymize(mapped.Data);
         }
@@ -77,6 +81,10 @@ internal static partial class EventCatalogue
         ["event"] = @event.ValueKind == JsonValueKind.Undefined ? null : WithoutPrivateFields(JsonNode.Parse(@event.GetRawText())),
     });
 
+    /// <summary>
+    /// What of Twitch's event a <c>Raw</c> event may carry: no <see cref="PrivateFields"/>, and in every object that says
+    /// it is anonymous (<c>is_anonymous</c>, or <c>{who}_is_anonymous</c> for <c>{who}_user_id/_login/_name</c>), no user.
+    /// </summary>
     private static JsonNode? WithoutPrivateFields(JsonNode? node)
     {
         switch (node)
@@ -85,6 +93,18 @@ internal static partial class EventCatalogue
                 foreach (var name in PrivateFields)
                 {
                     o.Remove(name);
+                }
+
+                foreach (var flag in o.Where(p => p.Key.EndsWith(AnonymousFlag, StringComparison.Ordinal) && p.Value is JsonValue v && v.GetValueKind() == JsonValueKind.True).Select(p => p.Key).ToList())
+                {
+                    var who = flag[..^AnonymousFlag.Length];
+                    foreach (var field in (string[])["user_id", "user_login", "user_name"])
+                    {
+                        if (o.ContainsKey(who + field))
+                        {
+                            o[who + field] = null;
+                        }
+                    }
                 }
 
                 foreach (var (_, value) in o)

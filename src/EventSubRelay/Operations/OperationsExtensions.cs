@@ -1,5 +1,6 @@
 using EventSubRelay.Data;
-using EventSubRelay.Processing;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using OpenTelemetry.Metrics;
@@ -11,6 +12,12 @@ namespace EventSubRelay.Operations;
 
 internal static class OperationsExtensions
 {
+    /// <summary>The tag of the health checks <c>/readyz</c> runs (each feature adds its own).</summary>
+    public const string ReadyTag = "ready";
+
+    /// <summary>The meter of the relay's own instruments (each feature makes its instruments on it), exported with the ASP.NET Core and runtime metrics.</summary>
+    public const string MeterName = "EventSubRelay";
+
     /// <summary>Serilog: readable console output in Development, JSON lines elsewhere.</summary>
     public static void AddRelayLogging(this WebApplicationBuilder builder)
     {
@@ -31,7 +38,9 @@ internal static class OperationsExtensions
                 .MinimumLevel.Override("Microsoft.EntityFrameworkCore.Database.Command", LogEventLevel.Fatal)
                 // Hub call failures are logged by the overlay hub's filter, refused arguments without a stack trace.
                 .MinimumLevel.Override("Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher", LogEventLevel.Fatal)
-                .Enrich.FromLogContext();
+                .Enrich.FromLogContext()
+                // Last: whatever a request sent (a path, a header, a query value) is capped before any sink sees it.
+                .Enrich.With<BoundedLogValues>();
 
             if (builder.Environment.IsDevelopment())
             {
@@ -48,15 +57,17 @@ internal static class OperationsExtensions
     /// <summary>Health checks and OpenTelemetry metrics (Prometheus format at /metrics).</summary>
     public static void AddRelayOperations(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<RelayMetrics>();
+        // With ASPNETCORE_FORWARDEDHEADERS_ENABLED the host's forwarded-headers middleware trusts the proxy's scheme;
+        // its host as well, so that the OAuth redirect_uri and the overlay URLs name the public host.
+        builder.Services.Configure<ForwardedHeadersOptions>(options => options.ForwardedHeaders |= ForwardedHeaders.XForwardedHost);
+
         builder.Services.AddHealthChecks()
-            .AddCheck<DatabaseHealthCheck>("database", tags: ["ready"])
-            .AddCheck<QueueHealthCheck>("queue", tags: ["ready"]);
+            .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag]);
 
         builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddAspNetCoreInstrumentation()
             .AddRuntimeInstrumentation()
-            .AddMeter(RelayMetrics.MeterName)
+            .AddMeter(MeterName)
             .AddPrometheusExporter());
     }
 
@@ -64,11 +75,13 @@ internal static class OperationsExtensions
     {
         // Liveness: the process answers. Readiness: it can take webhooks.
         app.MapHealthChecks("/healthz", new() { Predicate = _ => false });
-        app.MapHealthChecks("/readyz", new() { Predicate = check => check.Tags.Contains("ready") });
+        app.MapHealthChecks("/readyz", new() { Predicate = check => check.Tags.Contains(ReadyTag) });
         app.MapPrometheusScrapingEndpoint("/metrics");
     }
 
     /// <summary>
+    /// Answers an Upgrade on anything but a GET with 400, and closes the connection of any Upgrade request that is not
+    /// upgraded.
     /// Answers malformed HTTP framing (a bad chunk size, a body shorter or slower than its
     /// <c>Content-Length</c>) with Kestrel's 400/408 as problem details, logged at Debug: a client's
     /// broken request is not the relay's error. Runs inside the request log, which then logs the 4xx.
@@ -76,6 +89,32 @@ internal static class OperationsExtensions
     public static void UseBadRequestAnswers(this WebApplication app) =>
         app.Use(async (context, next) =>
         {
+            if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true })
+            {
+                // After an Upgrade request that is not upgraded, the connection cannot carry another request (what the
+                // client sends next is not HTTP): close it with the answer instead of holding it until the keep-alive
+                // timeout. Only the overlay hub and the Streamer.bot endpoint upgrade, and only a GET.
+                context.Response.OnStarting(() =>
+                {
+                    if (context.Response.StatusCode != StatusCodes.Status101SwitchingProtocols)
+                    {
+                        context.Response.Headers.Connection = "close";
+                    }
+
+                    return Task.CompletedTask;
+                });
+                if (!HttpMethods.IsGet(context.Request.Method))
+                {
+                    context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                    await context.RequestServices.GetRequiredService<IProblemDetailsService>().TryWriteAsync(new()
+                    {
+                        HttpContext = context,
+                        ProblemDetails = { Status = StatusCodes.Status400BadRequest, Title = "Upgrade not supported", Detail = "Only a GET request can be upgraded (to a WebSocket)." },
+                    });
+                    return;
+                }
+            }
+
             try
             {
                 await next(context);
@@ -108,12 +147,10 @@ internal static class OperationsExtensions
             options.Logger = app.Services.GetRequiredService<Serilog.ILogger>();
             // Only the path is logged (never the query string, which may hold an overlay token).
             options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
-            // Acknowledged webhooks can run to thousands a second: the metrics count them, the log keeps the exceptions.
-            var callbackPath = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<Webhooks.EventSubOptions>>().Value.CallbackPath;
             options.GetLevel = (context, _, exception) =>
                 exception is not null || context.Response.StatusCode >= 500 ? LogEventLevel.Error
                 : context.Request.Path.StartsWithSegments("/healthz") || context.Request.Path.StartsWithSegments("/readyz") || context.Request.Path.StartsWithSegments("/metrics") ? LogEventLevel.Verbose
-                : context.Request.Path.Equals(callbackPath) && context.Response.StatusCode < 300 ? LogEventLevel.Debug
+                : context.Response.StatusCode < 300 && context.GetEndpoint()?.Metadata.GetMetadata<QuietRequestLog>() is not null ? LogEventLevel.Debug
                 : LogEventLevel.Information;
         });
 }
@@ -137,10 +174,11 @@ internal sealed class DatabaseHealthCheck(NpgsqlDataSource dataSource) : IHealth
     }
 }
 
-internal sealed class QueueHealthCheck(NotificationQueue queue) : IHealthCheck
+/// <summary>
+/// Endpoint metadata: successful requests to this endpoint are logged at Debug only (acknowledged webhooks can run
+/// to thousands a second; the metrics count them, the log keeps the failures).
+/// </summary>
+internal sealed class QuietRequestLog
 {
-    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-        Task.FromResult(queue.IsSaturated
-            ? HealthCheckResult.Unhealthy($"The ingest queue is saturated ({queue.Count} of {queue.Capacity}).")
-            : HealthCheckResult.Healthy($"{queue.Count} of {queue.Capacity} queued."));
+    public static readonly QuietRequestLog Instance = new();
 }

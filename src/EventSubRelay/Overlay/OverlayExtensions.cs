@@ -18,6 +18,7 @@ internal static class OverlayExtensions
         builder.Services.AddAuthorization(options => options.AddPolicy(OverlayTokenAuthentication.PolicyName,
             policy => policy.AddAuthenticationSchemes(OverlayTokenAuthentication.SchemeName).RequireAuthenticatedUser()));
         builder.Services.AddOptions<OverlayOptions>().BindConfiguration(OverlayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.AddOverlayCors();
         var signalR = builder.Services.AddSignalR(options => options.AddFilter<OverlayHubLogging>())
             .AddMessagePackProtocol(options => options.SerializerOptions = options.SerializerOptions.WithResolver(
                 CompositeResolver.Create([JsonElementMessagePackFormatter.Instance], [ContractlessStandardResolver.Instance])));
@@ -72,6 +73,16 @@ internal static class OverlayExtensions
             return redis;
         };
 
-    public static void MapOverlay(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapHub<OverlayHub>(HubPath);
+    /// <summary>
+    /// The overlay endpoints: the page (public: it asks for the token itself), and behind the one token policy
+    /// the hub, the connection status and test alerts, which pages of any allowed origin may call.
+    /// </summary>
+    public static void MapOverlay(this IEndpointRouteBuilder endpoints)
+    {
+        endpoints.MapOverlayPage();
+        var withToken = endpoints.MapGroup("").RequireAuthorization(OverlayTokenAuthentication.PolicyName).RequireCors(OverlayCors.PolicyName);
+        withToken.MapHub<OverlayHub>(HubPath);
+        withToken.MapOverlayStatus();
+        withToken.MapTestAlerts();
+    }
 }

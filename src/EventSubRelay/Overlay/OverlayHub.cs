@@ -1,14 +1,13 @@
 using EventSubRelay.Events;
-using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.SignalR;
 
 namespace EventSubRelay.Overlay;
 
 /// <summary>
 /// The hub overlay pages connect to. A connection receives nothing until it subscribes, and only ever events of
-/// the broadcaster its token belongs to. The hub checks arguments; <see cref="OverlaySubscriptions"/> does the rest.
+/// the broadcaster its token belongs to (the token policy is on its endpoint, see <see cref="OverlayExtensions.MapOverlay"/>).
+/// The hub checks arguments; <see cref="OverlaySubscriptions"/> does the rest.
 /// </summary>
-[Authorize(Policy = OverlayTokenAuthentication.PolicyName)]
 internal sealed class OverlayHub(OverlaySubscriptions subscriptions, TimeProvider time) : Hub
 {
     private const int MaxRecentEvents = 100;

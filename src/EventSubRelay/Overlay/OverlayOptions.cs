@@ -19,6 +19,12 @@ internal sealed class OverlayOptions
     public int InvalidTokenAttemptsPerMinute { get; set; } = 20;
 
     /// <summary>
+    /// Origins whose pages may call the overlay endpoints (<c>null</c> is the origin of a local file); empty or
+    /// <c>*</c>: any origin. Tokens, not cookies, authenticate overlays, so no origin is ever sent credentials.
+    /// </summary>
+    public string[] AllowedOrigins { get; set; } = [];
+
+    /// <summary>
     /// Shorter replay windows per event type, in minutes: a chat line from five minutes ago is noise on
     /// stream, a sub alert is not. Types not listed use <see cref="ReplayWindowMinutes"/>; the defaults come from
     /// the rows of <see cref="Events.EventTypes"/>.

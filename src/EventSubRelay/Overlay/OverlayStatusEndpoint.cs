@@ -9,8 +9,7 @@ namespace EventSubRelay.Overlay;
 internal static class OverlayStatusEndpoint
 {
     public static void MapOverlayStatus(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapGet("/api/overlays/status", GetStatusAsync)
-            .RequireAuthorization(OverlayTokenAuthentication.PolicyName);
+        endpoints.MapGet("/api/overlays/status", GetStatusAsync);
 
     private static async Task<Ok<OverlayStatus>> GetStatusAsync(HttpContext context, OverlayStatusReport report, CancellationToken cancellationToken) =>
         TypedResults.Ok(await report.ForAsync(context.User.FindFirst(OverlayTokenAuthentication.BroadcasterClaim)!.Value, cancellationToken));

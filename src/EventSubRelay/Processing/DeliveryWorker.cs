@@ -15,6 +15,7 @@ internal sealed class DeliveryWorker(
     OrphanSweeper orphans,
     DeliveryLanes lanes,
     DeliveryMarks marks,
+    NotificationStore store,
     InstanceLease lease,
     IOverlayEventMapper mapper,
     OverlayEventStore events,
@@ -29,6 +30,9 @@ internal sealed class DeliveryWorker(
     private const int MaxBatchesInFlight = 64;
 
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
+
+    /// <summary>How often a batch may be refused by the database for what it holds before its notifications are tried one by one.</summary>
+    private const int PoisonAttempts = 3;
 
     private readonly INotificationObserver[] _observers = [.. observers];
     private readonly SemaphoreSlim _inFlight = new(MaxBatchesInFlight, MaxBatchesInFlight);
@@ -70,22 +74,69 @@ internal sealed class DeliveryWorker(
     private async Task DeliverAsync(DeliveryBatch batch, CancellationToken cancellationToken)
     {
         await _inFlight.WaitAsync(cancellationToken);
-        var first = batch.Notifications[0].MessageId;
-        var toSend = await WithRetryAsync(
-            async ct =>
-            {
-                var mapped = await MapAsync(batch.Notifications, ct);
-                var stored = await events.StoreAsync(mapped, batch.Redelivery, ct);
-                return mapped.Where(e => stored.Contains(e.Id)).ToList();
-            },
-            first,
-            cancellationToken);
+        var toSend = await MapAndStoreAsync(batch, cancellationToken);
         var sends = toSend
             .GroupBy(e => e.BroadcasterUserId, StringComparer.Ordinal)
             .Select(broadcaster => lanes.Run(broadcaster.Key, () => SendInTurnAsync(broadcaster.Key, [.. broadcaster], cancellationToken)))
             .ToList();
         _ = MarkWhenSentAsync(batch, sends, toSend.Count, cancellationToken);
     }
+
+    /// <summary>
+    /// Maps and stores the batch, retrying until it succeeds. A batch the database refuses for what it holds
+    /// (not an outage) <see cref="PoisonAttempts"/> times is taken apart: each notification is tried alone and
+    /// one refused again is dead-lettered, so it never blocks those behind it.
+    /// </summary>
+    private Task<List<OverlayEvent>> MapAndStoreAsync(DeliveryBatch batch, CancellationToken cancellationToken)
+    {
+        var refusals = 0;
+        return WithRetryAsync(
+            async ct =>
+            {
+                try
+                {
+                    return await MapAndStoreOnceAsync(batch.Notifications, batch.Redelivery, ct);
+                }
+                catch (Npgsql.PostgresException exception) when (!exception.IsTransient && ++refusals >= PoisonAttempts)
+                {
+                    return await IsolateAsync(batch.Notifications, ct);
+                }
+            },
+            batch.Notifications[0].MessageId,
+            cancellationToken);
+    }
+
+    private async Task<List<OverlayEvent>> MapAndStoreOnceAsync(IReadOnlyList<CommittedNotification> notifications, bool redelivery, CancellationToken cancellationToken)
+    {
+        var mapped = await MapAsync(notifications, cancellationToken);
+        var stored = await events.StoreAsync(mapped, redelivery, cancellationToken);
+        return mapped.Where(e => stored.Contains(e.Id)).ToList();
+    }
+
+    /// <summary>Each notification on its own (as a redelivery: some may be stored already); the ones refused again are dead-lettered.</summary>
+    private async Task<List<OverlayEvent>> IsolateAsync(IReadOnlyList<CommittedNotification> notifications, CancellationToken cancellationToken)
+    {
+        var toSend = new List<OverlayEvent>();
+        foreach (var notification in notifications)
+        {
+            try
+            {
+                toSend.AddRange(await MapAndStoreOnceAsync([notification], redelivery: true, cancellationToken));
+            }
+            catch (Npgsql.PostgresException exception) when (!exception.IsTransient)
+            {
+                var error = $"{exception.SqlState}: {exception.MessageText}";
+                await store.DeadLetterAsync(notification.MessageId, error, time.GetUtcNow(), cancellationToken);
+                metrics.DeadLettered();
+                logger.LogError("Notification {MessageId} of type {SubscriptionType} was set aside: the database refuses what delivery makes of it ({SqlState} {Reason})",
+                    notification.MessageId, notification.SubscriptionType, exception.SqlState, Cut(exception.MessageText));
+            }
+        }
+
+        return toSend;
+    }
+
+    private static string Cut(string value) => value.Length <= 300 ? value : string.Concat(value.AsSpan(0, 300), "…");
 
     private async Task<List<OverlayEvent>> MapAsync(IReadOnlyList<CommittedNotification> notifications, CancellationToken cancellationToken)
     {

@@ -5,11 +5,11 @@ using NpgsqlTypes;
 
 namespace EventSubRelay.Processing;
 
-/// <summary>The hot-path SQL: each method is one statement over a whole batch.</summary>
+/// <summary>The statements on <c>notifications</c>: each is one statement over a whole batch.</summary>
 /// <remarks>
 /// Only the notification insert waits for the disk flush: it is what Twitch's acknowledgement promises.
-/// Overlay events and delivery marks are derived from committed notifications and are written again
-/// by the outbox if a crash loses them, so they are committed without waiting (the delivery pool, see
+/// Delivery marks (and the overlay events, see <see cref="OverlayEventStore"/>) are derived from committed
+/// notifications and are written again by the outbox if a crash loses them, so they are committed without waiting (the delivery pool, see
 /// <see cref="DatabaseBudget.BuildDelivery"/>). Each side has connections of its own, so neither waits for
 /// the other or for the dashboard, the hub or the background jobs.
 /// </remarks>
@@ -62,6 +62,20 @@ internal sealed class NotificationStore(
         }
 
         return inserted;
+    }
+
+    /// <summary>Sets a notification aside: delivered (the outbox skips it) and dead-lettered, with the reason.</summary>
+    public async Task DeadLetterAsync(string messageId, string error, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        await using var command = delivery.CreateCommand("""
+            UPDATE notifications SET delivered_at = @at, dead_lettered_at = @at, delivery_error = left(@error, @max)
+            WHERE message_id = @id
+            """);
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("at", at.ToUniversalTime()));
+        command.Parameters.Add(new NpgsqlParameter<string>("error", error));
+        command.Parameters.Add(new NpgsqlParameter<int>("max", StoredNotification.MaxDeliveryErrorLength));
+        command.Parameters.Add(new NpgsqlParameter<string>("id", messageId));
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public async Task MarkDeliveredAsync(IReadOnlyList<string> messageIds, DateTimeOffset deliveredAt, CancellationToken cancellationToken)

@@ -10,6 +10,8 @@ internal static class ProcessingExtensions
         builder.Services.AddOptions<QueueOptions>().BindConfiguration(QueueOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<NotificationQueue>();
+        builder.Services.AddSingleton<RelayMetrics>();
+        builder.Services.AddHealthChecks().AddCheck<QueueHealthCheck>("queue", tags: [OperationsExtensions.ReadyTag]);
         builder.Services.AddSingleton<Data.InstanceLease>();
         builder.Services.AddSingleton<NotificationStore>();
         builder.Services.AddSingleton<DeliveryQueue>();
@@ -20,7 +22,6 @@ internal static class ProcessingExtensions
         builder.Services.AddMemoryCache();
         builder.Services.AddSingleton<OverlayEventStore>();
         builder.Services.AddSingleton<StoredEventEnricher>();
-        builder.Services.AddSingleton<IEventEnricher, Accounts.HelixEventEnricher>();
         builder.Services.AddSingleton<CatalogueMapper>();
         builder.Services.AddSingleton<IOverlayEventMapper>(services => services.GetRequiredService<CatalogueMapper>());
 

@@ -5,13 +5,14 @@ namespace EventSubRelay.Processing;
 /// <summary>The relay's own instruments, exported with the ASP.NET Core and runtime metrics.</summary>
 internal sealed class RelayMetrics
 {
-    public const string MeterName = "EventSubRelay";
+    public const string MeterName = Operations.OperationsExtensions.MeterName;
 
     private readonly Counter<long> _received;
     private readonly Counter<long> _duplicates;
     private readonly Counter<long> _commitFailures;
     private readonly Counter<long> _delivered;
     private readonly Counter<long> _deliveryFailures;
+    private readonly Counter<long> _deadLetters;
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _commitDuration;
     private readonly Histogram<double> _deliveryDuration;
@@ -30,6 +31,7 @@ internal sealed class RelayMetrics
         _commitFailures = meter.CreateCounter<long>("eventsubrelay.notifications.commit_failures", description: "Notifications answered 503 because the commit failed.");
         _delivered = meter.CreateCounter<long>("eventsubrelay.events.sent", description: "Overlay events sent to the hub.");
         _deliveryFailures = meter.CreateCounter<long>("eventsubrelay.delivery.failures", description: "Delivery steps that failed (database or Redis backplane away) and are being retried.");
+        _deadLetters = meter.CreateCounter<long>("eventsubrelay.delivery.dead_letters", description: "Committed notifications set aside because their delivery failed for a reason retrying cannot fix.");
         _batchSize = meter.CreateHistogram<int>("eventsubrelay.commit.batch_size", description: "Notifications per group commit.");
         _commitDuration = meter.CreateHistogram("eventsubrelay.commit.duration", "ms", "Time of one group commit (the durable insert before the acknowledgements).", advice: Milliseconds);
         _deliveryDuration = meter.CreateHistogram("eventsubrelay.delivery.duration", "ms", "From a batch's commit until its events were handed to SignalR (mapping, stored events, send).", advice: Milliseconds);
@@ -52,4 +54,6 @@ internal sealed class RelayMetrics
     public void Delivered(int count) => _delivered.Add(count);
 
     public void DeliveryFailed() => _deliveryFailures.Add(1);
+
+    public void DeadLettered() => _deadLetters.Add(1);
 }

@@ -17,6 +17,13 @@ internal sealed class HelixClient(HttpClient http, AppAccessToken appToken, IOpt
         return page.Data;
     }
 
+    /// <summary>The user with this login, or null when Twitch has none.</summary>
+    public async Task<TwitchUser?> GetUserByLoginAsync(string login, CancellationToken cancellationToken)
+    {
+        var page = await SendWithAppTokenAsync<HelixPage<TwitchUser>>(HttpMethod.Get, "users?login=" + Uri.EscapeDataString(login), null, "Get Users", cancellationToken);
+        return page.Data.Count > 0 ? page.Data[0] : null;
+    }
+
     /// <summary>The user the token belongs to.</summary>
     public async Task<TwitchUser> GetUserAsync(string userAccessToken, CancellationToken cancellationToken)
     {

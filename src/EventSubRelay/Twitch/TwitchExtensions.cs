@@ -20,7 +20,6 @@ internal static class TwitchExtensions
             .ValidateOnStart();
 
         builder.Services.AddSingleton<AppAccessToken>();
-        builder.Services.AddTransient<EventSubRelay.Accounts.SubscriptionReconciler>();
 
         builder.Services.AddHttpClient<TwitchAuthClient>((services, http) =>
                 http.BaseAddress = TwitchOptions.WithTrailingSlash(services.GetRequiredService<IOptions<TwitchOptions>>().Value.AuthBaseUrl))

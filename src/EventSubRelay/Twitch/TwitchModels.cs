@@ -47,7 +47,7 @@ internal sealed record EventSubSubscriptionInfo(
 {
     /// <summary>The channel the subscription is about, read from its condition as the webhook endpoint reads it.</summary>
     [JsonIgnore]
-    public string? ChannelUserId => Webhooks.EventSubCondition.ChannelOf(name =>
+    public string? ChannelUserId => EventSubCondition.ChannelOf(name =>
         Condition.TryGetValue(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null);
 }
 
@@ -106,3 +106,13 @@ internal sealed record HelixPage<T>(
     [property: JsonPropertyName("max_total_cost")] int? MaxTotalCost);
 
 internal sealed record HelixPagination([property: JsonPropertyName("cursor")] string? Cursor);
+
+/// <summary>How a subscription's condition names the channel it is about.</summary>
+internal static class EventSubCondition
+{
+    private static readonly string[] ChannelFields = ["broadcaster_user_id", "to_broadcaster_user_id", "user_id", "from_broadcaster_user_id"];
+
+    /// <summary>The broadcaster, the raid target, or the user for user.* types; null for app-wide conditions (client_id).</summary>
+    public static string? ChannelOf(Func<string, string?> field) =>
+        ChannelFields.Select(field).FirstOrDefault(value => value is { Length: > 0 });
+}

@@ -6,9 +6,18 @@ internal sealed class TwitchOptions
 {
     public const string Section = "Twitch";
 
+    /// <summary>
+    /// What Twitch's developer console issues as a client id and as a client secret: 30 lowercase letters and digits.
+    /// Anything else (a README placeholder such as <c>...</c> or <c>&lt;your-client-id&gt;</c>, a value pasted with
+    /// spaces or quotes) would configure an app whose sign-in cannot work, so the relay refuses it at start-up.
+    /// </summary>
+    internal const string CredentialPattern = "^[a-z0-9]{30}$";
+
     /// <summary>Empty means "not configured": the relay still ingests and serves overlays.</summary>
+    [RegularExpression(CredentialPattern, ErrorMessage = "Twitch:ClientId (environment: Twitch__ClientId, compose: TWITCH_CLIENT_ID) is not a Twitch client id, which is 30 lowercase letters and digits: copy it from your application in the Twitch developer console, or leave it empty to run without a Twitch application.")]
     public string ClientId { get; set; } = "";
 
+    [RegularExpression(CredentialPattern, ErrorMessage = "Twitch:ClientSecret (environment: Twitch__ClientSecret, compose: TWITCH_CLIENT_SECRET) is not a Twitch client secret, which is 30 lowercase letters and digits: create one for your application in the Twitch developer console (New Secret), or leave it empty to run without a Twitch application.")]
     public string ClientSecret { get; set; } = "";
 
     [Required, Url]

@@ -73,9 +73,14 @@ internal abstract record EventSubMessage(SubscriptionInfo Subscription)
                     return true;
 
                 case MessageTypes.Notification:
-                    if (Property(payload, "event", JsonValueKind.Object) is not null)
+                    if (Property(payload, "event", JsonValueKind.Object) is { } single)
                     {
-                        message = new NotificationMessage(subscription!, [Encoding.UTF8.GetString(body.Span)]);
+                        // An app-wide subscription (extension Bits transactions: extension_client_id) names no channel;
+                        // each of its events names the one it happened in.
+                        var channel = subscription!.BroadcasterUserId is null && Text(single, "broadcaster_user_id") is { Length: > 0 } inEvent
+                            ? subscription with { BroadcasterUserId = inEvent }
+                            : subscription;
+                        message = new NotificationMessage(channel, [Encoding.UTF8.GetString(body.Span)]);
                         return true;
                     }
 
@@ -148,7 +153,7 @@ internal abstract record EventSubMessage(SubscriptionInfo Subscription)
     }
 
     private static string? BroadcasterOf(JsonElement? condition) =>
-        condition is { } c ? EventSubCondition.ChannelOf(name => Text(c, name)) : null;
+        condition is { } c ? Twitch.EventSubCondition.ChannelOf(name => Text(c, name)) : null;
 
     private static JsonElement? Property(JsonElement o, string name, JsonValueKind kind) =>
         o.TryGetProperty(name, out var value) && value.ValueKind == kind ? value : null;
@@ -179,14 +184,4 @@ internal static class TwitchHeaders
     public const string Retry = "Twitch-Eventsub-Message-Retry";
     public const string SubscriptionType = "Twitch-Eventsub-Subscription-Type";
     public const string SubscriptionVersion = "Twitch-Eventsub-Subscription-Version";
-}
-
-/// <summary>How a subscription's condition names the channel it is about.</summary>
-internal static class EventSubCondition
-{
-    private static readonly string[] ChannelFields = ["broadcaster_user_id", "to_broadcaster_user_id", "user_id", "from_broadcaster_user_id"];
-
-    /// <summary>The broadcaster, the raid target, or the user for user.* types; null for app-wide conditions (client_id).</summary>
-    public static string? ChannelOf(Func<string, string?> field) =>
-        ChannelFields.Select(field).FirstOrDefault(value => value is { Length: > 0 });
 }

@@ -19,7 +19,8 @@ internal static class WebhookEndpoint
         var options = endpoints.ServiceProvider.GetRequiredService<IOptions<EventSubOptions>>().Value;
         return endpoints.MapPost(options.CallbackPath, HandleAsync)
             .WithName("EventSubWebhook")
-            .DisableAntiforgery();
+            .DisableAntiforgery()
+            .WithMetadata(Operations.QuietRequestLog.Instance);
     }
 
     private static async Task<IResult> HandleAsync(

@@ -21,8 +21,9 @@ namespace EventSubRelay.IntegrationTests.FakeTwitch;
 /// </summary>
 public sealed class FakeTwitchServer : IAsyncDisposable
 {
-    public const string ClientId = "fakeclientid0000000000000000";
-    public const string ClientSecret = "fakeclientsecret000000000000";
+    // Shaped like what Twitch issues (30 lowercase letters and digits), which the relay checks at start-up.
+    public const string ClientId = "fakeclientid000000000000000000";
+    public const string ClientSecret = "fakeclientsecret00000000000000";
 
     private readonly WebApplication _app;
     private readonly ConcurrentDictionary<string, IssuedToken> _tokens = new();
@@ -363,12 +364,26 @@ public sealed class FakeTwitchServer : IAsyncDisposable
         }
 
         var ids = request.Query["id"].Select(id => id!).ToList();
-        if (ids.Count == 0 && token.UserId is null)
+        var logins = request.Query["login"].Select(login => login!).ToList();
+        if (ids.Count == 0 && logins.Count == 0 && token.UserId is null)
         {
             return Error(400, "Bad Request", "Must provide an ID, Login or OAuth Token");
         }
 
-        var users = (ids.Count == 0 ? [token.UserId!] : ids).Select(id => Users.GetValueOrDefault(id)).OfType<FakeUser>();
+        // As Helix: at most 100 ids and logins together; a login is 1 to 25 letters, digits or underscores, matched in any case.
+        if (ids.Count + logins.Count > 100)
+        {
+            return Error(400, "Bad Request", "The sum of the ID and login parameters must not exceed 100");
+        }
+
+        if (ids.Any(id => id.Length == 0 || !id.All(char.IsAsciiDigit)) || logins.Any(login => login.Length is 0 or > 25 || !login.All(c => char.IsAsciiLetterOrDigit(c) || c == '_')))
+        {
+            return Error(400, "Bad Request", "Invalid login names, emails or IDs in request");
+        }
+
+        var users = (ids.Count == 0 && logins.Count == 0 ? [token.UserId!] : ids).Select(id => Users.GetValueOrDefault(id)).OfType<FakeUser>()
+            .Concat(logins.Select(login => Users.Values.FirstOrDefault(u => string.Equals(u.Login, login, StringComparison.OrdinalIgnoreCase))).OfType<FakeUser>())
+            .Distinct();
         return Results.Json(new { data = users.Select(u => u.ToJson()) });
     }
 

@@ -39,4 +39,17 @@ public static class Database
 
         await command.ExecuteNonQueryAsync();
     }
+
+    /// <summary>Polls a boolean query until it is true (what the relay does inside PostgreSQL cannot be awaited otherwise).</summary>
+    public static async Task WaitForAsync(string connectionString, string sql, TimeSpan? timeout = null)
+    {
+        using var cancellation = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(10));
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(cancellation.Token);
+        await using var command = new NpgsqlCommand(sql, connection);
+        while (!(bool)(await command.ExecuteScalarAsync(cancellation.Token))!)
+        {
+            await Task.Delay(20, cancellation.Token);
+        }
+    }
 }

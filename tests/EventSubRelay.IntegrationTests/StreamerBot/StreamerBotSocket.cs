@@ -22,7 +22,8 @@ public sealed class StreamerBotSocket : IAsyncDisposable
     /// <summary>Connects to <c>/streamerbot</c> (plus <paramref name="query"/>) and reads the Hello.</summary>
     public static async Task<StreamerBotSocket> ConnectAsync(Uri baseAddress, string query = "")
     {
-        var socket = new ClientWebSocket();
+        // A browser sends no pings of its own, and neither does this client: only the relay's keep a line busy.
+        var socket = new ClientWebSocket { Options = { KeepAliveInterval = TimeSpan.Zero } };
         var url = new UriBuilder(baseAddress) { Scheme = "ws", Path = "/streamerbot", Query = query }.Uri;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
         await socket.ConnectAsync(url, timeout.Token);
@@ -130,9 +131,9 @@ public sealed class StreamerBotSocket : IAsyncDisposable
     }
 
     /// <summary>One whole text message as JSON, or null at a close.</summary>
-    public static async Task<JsonNode?> ReceiveAsync(WebSocket socket)
+    public static async Task<JsonNode?> ReceiveAsync(WebSocket socket, TimeSpan? within = null)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+        using var timeout = new CancellationTokenSource(within ?? TimeSpan.FromSeconds(10));
         var buffer = new byte[64 * 1024];
         using var message = new MemoryStream();
         WebSocketReceiveResult result;

@@ -371,9 +371,18 @@ namespace EventSubRelay.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("broadcaster_user_id");
 
+                    b.Property<DateTimeOffset?>("DeadLetteredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("dead_lettered_at");
+
                     b.Property<DateTimeOffset?>("DeliveredAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("delivered_at");
+
+                    b.Property<string>("DeliveryError")
+                        .HasMaxLength(1000)
+                        .HasColumnType("character varying(1000)")
+                        .HasColumnName("delivery_error");
 
                     b.Property<long>("IngestedBy")
                         .ValueGeneratedOnAdd()
@@ -425,6 +434,9 @@ namespace EventSubRelay.Data.Migrations
                     b.HasIndex("ReceivedAt");
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("ReceivedAt"), "brin");
+
+                    b.HasIndex(new[] { "BroadcasterUserId", "DeadLetteredAt" }, "ix_notifications_dead_letters")
+                        .HasFilter("dead_lettered_at IS NOT NULL");
 
                     b.HasIndex(new[] { "Seq" }, "ix_notifications_undelivered")
                         .HasFilter("delivered_at IS NULL");

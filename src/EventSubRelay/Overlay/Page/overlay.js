@@ -20,6 +20,8 @@
 
   const alertElement = document.getElementById("alert");
   const statusElement = document.getElementById("status");
+  const noticeElement = document.getElementById("notice");
+  const noticeSeconds = Number(settings.get("notice") ?? 6);
   const queue = [];
   const seen = new Set();
   const seenOrder = [];
@@ -28,7 +30,12 @@
 
   const connection = new signalR.HubConnectionBuilder()
     .withUrl("/hubs/overlay", { accessTokenFactory: () => token })
-    .withAutomaticReconnect({ nextRetryDelayInMilliseconds: context => backoff(context.previousRetryCount) })
+    .withAutomaticReconnect({
+      nextRetryDelayInMilliseconds: context => {
+        explain(context.retryReason);
+        return backoff(context.previousRetryCount);
+      },
+    })
     .build();
 
   connection.on("event", receive);
@@ -58,8 +65,9 @@
         await subscribe();
         setConnected(true);
         return;
-      } catch {
+      } catch (error) {
         setConnected(false);
+        explain(error);
         if (connection.state !== signalR.HubConnectionState.Disconnected) {
           return; // onclose will start again
         }
@@ -180,6 +188,36 @@
   function setConnected(connected) {
     statusElement.hidden = connected;
     document.body.dataset.connected = String(connected);
+    if (connected) {
+      showNotice(null);
+    }
+  }
+
+  // A relay that answers "no" is not a relay that is down: a rejected token (401) and too many invalid tokens
+  // from this address (429) are said in words for a few seconds, each time a connection attempt gets them.
+  const notices = {
+    401: ["unauthorized", "Overlay token rejected (401): check the token in this URL, or create a new one"],
+    429: ["rate-limited", "Too many invalid overlay tokens from this address (429): retrying in a minute"],
+  };
+  let noticeTimer = 0;
+
+  function explain(error) {
+    const match = /Status code '(\d{3})'/.exec(String(error?.message ?? error ?? ""));
+    const status = error?.statusCode ?? (match ? Number(match[1]) : 0);
+    if (notices[status]) {
+      showNotice(notices[status]);
+    }
+  }
+
+  function showNotice(notice) {
+    clearTimeout(noticeTimer);
+    noticeElement.hidden = notice === null;
+    noticeElement.dataset.state = notice?.[0] ?? "";
+    noticeElement.textContent = notice?.[1] ?? "";
+    document.body.dataset.notice = notice?.[0] ?? "";
+    if (notice !== null) {
+      noticeTimer = setTimeout(() => showNotice(null), noticeSeconds * 1000);
+    }
   }
 
   function backoff(attempt) {

@@ -45,6 +45,9 @@ internal sealed class IndexModel(
 
     public IReadOnlyList<StoredOverlayEvent> RecentEvents { get; private set; } = [];
 
+    /// <summary>The channel's latest notifications that delivery set aside, with why.</summary>
+    public IReadOnlyList<StoredNotification> DeadLetters { get; private set; } = [];
+
     [BindProperty(SupportsGet = true)]
     public string? Type { get; set; }
 
@@ -53,9 +56,12 @@ internal sealed class IndexModel(
 
     public string? Message { get; private set; }
 
-    /// <summary>Why the last Twitch sign-in failed (set by the OAuth handler's failure redirect).</summary>
+    /// <summary>Why the last Twitch sign-in failed: a code set by the OAuth handler's failure redirect.</summary>
     [BindProperty(SupportsGet = true)]
     public string? LoginError { get; set; }
+
+    /// <summary>The fixed message of a known <see cref="LoginError"/> code; any other text in the query string shows nothing.</summary>
+    public string? LoginErrorMessage => LoginErrors.Message(LoginError);
 
     public async Task OnGetAsync(CancellationToken cancellationToken) => await LoadAsync(cancellationToken);
 
@@ -177,5 +183,8 @@ internal sealed class IndexModel(
         }
 
         RecentEvents = await events.OrderByDescending(e => e.Seq).Take(25).ToListAsync(cancellationToken);
+        DeadLetters = await db.Notifications.AsNoTracking()
+            .Where(n => n.BroadcasterUserId == broadcaster && n.DeadLetteredAt != null)
+            .OrderByDescending(n => n.DeadLetteredAt).Take(10).ToListAsync(cancellationToken);
     }
 }
