@@ -32,7 +32,7 @@ internal sealed class StreamerBotClient : IAsyncDisposable
         var socket = new ClientWebSocket();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await socket.ConnectAsync(new UriBuilder(relay) { Scheme = "ws", Path = Path }.Uri, timeout.Token);
-        using (var hello = await ReceiveAsync(socket, timeout.Token))
+        using (var hello = await ReceiveAsync(socket, new byte[16 * 1024], timeout.Token))
         {
             var authentication = hello.RootElement.GetProperty("authentication");
             // The client's computation (obs-websocket's): base64(SHA-256(base64(SHA-256(password + salt)) + challenge)).
