@@ -74,13 +74,15 @@ public sealed class OperationsTests
             services: services => services.AddSingleton<TimeProvider>(time));
         var cs = factory.ConnectionString;
         var broadcaster = TwitchWebhook.NewBroadcasterId();
+        // Owned by the running relay (it holds its lease), so its outbox never adopts and delivers the undelivered one meanwhile.
+        var owner = factory.Services.GetRequiredService<Data.InstanceLease>().Key;
         foreach (var (id, age, delivered, seq) in new[] { ("old-delivered", 4, true, 16L), ("old-undelivered", 4, false, 32L), ("recent", 2, true, 48L) })
         {
             await Database.ExecuteAsync(cs, """
                 INSERT INTO notifications (message_id, subscription_id, subscription_type, subscription_version, broadcaster_user_id,
-                                           message_timestamp, received_at, retry_count, payload, delivered_at)
-                VALUES (@id, 'sub', 'channel.follow', '2', @broadcaster, @at, @at, 0, '{}'::jsonb, CASE WHEN @delivered THEN @at END)
-                """, ("id", id), ("broadcaster", broadcaster), ("at", now.AddDays(-age)), ("delivered", delivered));
+                                           message_timestamp, received_at, retry_count, payload, delivered_at, ingested_by)
+                VALUES (@id, 'sub', 'channel.follow', '2', @broadcaster, @at, @at, 0, '{}'::jsonb, CASE WHEN @delivered THEN @at END, @owner)
+                """, ("id", id), ("broadcaster", broadcaster), ("at", now.AddDays(-age)), ("delivered", delivered), ("owner", owner));
             await Database.ExecuteAsync(cs, """
                 INSERT INTO overlay_events (seq, id, notification_message_id, broadcaster_user_id, type, is_test, time_stamp, data)
                 VALUES (@seq, @id, @id, @broadcaster, 'channel.follow', false, @at, '{}'::jsonb)
