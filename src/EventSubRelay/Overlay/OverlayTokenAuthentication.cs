@@ -33,14 +33,17 @@ internal sealed class OverlayTokenAuthentication(
             return AuthenticateResult.NoResult();
         }
 
+        // A limited address still gets in with a valid token (a few stale OBS sources must not lock out the streamer's
+        // own PC); what it no longer gets is a database look-up for the tokens it guesses.
         var address = Context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        if (limiter.IsBlocked(address))
+        var blocked = limiter.IsBlocked(address);
+        var token = blocked ? tokens.FindCached(presented) : await tokens.FindActiveAsync(presented, Context.RequestAborted);
+        if (token is null && blocked)
         {
             Context.Items[RateLimitedKey] = true;
             return AuthenticateResult.Fail("Too many invalid overlay tokens from this address.");
         }
 
-        var token = await tokens.FindActiveAsync(presented, Context.RequestAborted);
         if (token is null)
         {
             limiter.RecordFailure(address);
