@@ -150,6 +150,52 @@ public sealed class WebhookBoundsTests(RelayFixture relay) : IClassFixture<Relay
             && (e.Exception is Microsoft.AspNetCore.Http.BadHttpRequestException || e.Exception is IOException || e.Properties.ContainsKey("StatusCode") && e.Properties["StatusCode"].ToString() == "500"));
     }
 
+    [Theory]
+    [InlineData("POST /eventsub", "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n", "400")]
+    [InlineData("POST /eventsub", "Connection: keep-alive, Upgrade\r\nUpgrade: h2c\r\n\r\n{\"a\":1}", "400")]
+    [InlineData("GET /healthz", "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n", "200")]
+    public async Task A_request_with_upgrade_headers_that_is_not_upgraded_is_answered_and_closed_at_once(string requestLine, string rest, string status)
+    {
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(Factory.BaseAddress.Host, Factory.BaseAddress.Port);
+        var stream = tcp.GetStream();
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            $"{requestLine} HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\n" +
+            "Twitch-Eventsub-Message-Id: m1\r\nTwitch-Eventsub-Message-Type: notification\r\nTwitch-Eventsub-Message-Timestamp: 2026-12-07T00:00:00Z\r\n" + rest));
+
+        // Read to the end: the connection cannot carry another request (what follows is not HTTP), so the relay closes it
+        // instead of holding it open until the keep-alive timeout (130 s).
+        var answer = await ReadToEndAsync(stream, TimeSpan.FromSeconds(5));
+
+        answer.Should().StartWith($"HTTP/1.1 {status}").And.EndWith("(closed)");
+        started.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5));
+    }
+
+    private static async Task<string> ReadToEndAsync(Stream stream, TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        var answer = new StringBuilder();
+        var buffer = new byte[4096];
+        try
+        {
+            while (await stream.ReadAsync(buffer, cancel.Token) is var read and > 0)
+            {
+                answer.Append(Encoding.ASCII.GetString(buffer, 0, read));
+            }
+
+            return answer.Append("(closed)").ToString();
+        }
+        catch (IOException)
+        {
+            return answer.Append("(closed)").ToString();
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            return answer.Append("(still open after the timeout)").ToString();
+        }
+    }
+
     [Fact]
     public async Task An_unauthenticated_request_with_a_30_KB_message_id_writes_little_log()
     {

@@ -49,7 +49,13 @@ internal static class AccountsExtensions
         builder.Services.AddRazorPages();
 
         // Development and tests run on plain http; everywhere else the cookies are Secure (terminate TLS in front of the relay).
+        // Each cookie, the antiforgery one too: by default it would be Secure on no request at all.
         var secure = builder.Environment.IsDevelopment() || builder.Environment.IsEnvironment("Testing") ? CookieSecurePolicy.SameAsRequest : CookieSecurePolicy.Always;
+        builder.Services.AddAntiforgery(options =>
+        {
+            options.Cookie.SecurePolicy = secure;
+            options.Cookie.HttpOnly = true;
+        });
         builder.Services.AddAuthentication()
             .AddCookie(DashboardAuthentication.CookieScheme, options =>
             {
@@ -76,11 +82,11 @@ internal static class AccountsExtensions
                     return Task.CompletedTask;
                 };
                 options.Events.OnCreatingTicket = LinkAsync;
-                // A refused consent, a forged or expired state, a failed code exchange: back to the dashboard with the reason, not an error page.
+                // A refused consent, a forged or expired state, a failed code exchange: back to the dashboard with a code, not an error page.
                 options.Events.OnRemoteFailure = context =>
                 {
-                    var reason = context.Request.Query["error_description"].FirstOrDefault() ?? context.Failure?.Message ?? "unknown error";
-                    context.Response.Redirect(QueryHelpers.AddQueryString("/dashboard", "loginError", reason));
+                    var logger = context.HttpContext.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(LoginErrors));
+                    context.Response.Redirect(QueryHelpers.AddQueryString("/dashboard", "loginError", LoginErrors.Classify(context, logger)));
                     context.HandleResponse();
                     return Task.CompletedTask;
                 };

@@ -1,4 +1,6 @@
 using EventSubRelay.Data;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 using OpenTelemetry.Metrics;
@@ -36,7 +38,9 @@ internal static class OperationsExtensions
                 .MinimumLevel.Override("Microsoft.EntityFrameworkCore.Database.Command", LogEventLevel.Fatal)
                 // Hub call failures are logged by the overlay hub's filter, refused arguments without a stack trace.
                 .MinimumLevel.Override("Microsoft.AspNetCore.SignalR.Internal.DefaultHubDispatcher", LogEventLevel.Fatal)
-                .Enrich.FromLogContext();
+                .Enrich.FromLogContext()
+                // Last: whatever a request sent (a path, a header, a query value) is capped before any sink sees it.
+                .Enrich.With<BoundedLogValues>();
 
             if (builder.Environment.IsDevelopment())
             {
@@ -53,6 +57,10 @@ internal static class OperationsExtensions
     /// <summary>Health checks and OpenTelemetry metrics (Prometheus format at /metrics).</summary>
     public static void AddRelayOperations(this IHostApplicationBuilder builder)
     {
+        // With ASPNETCORE_FORWARDEDHEADERS_ENABLED the host's forwarded-headers middleware trusts the proxy's scheme;
+        // its host as well, so that the OAuth redirect_uri and the overlay URLs name the public host.
+        builder.Services.Configure<ForwardedHeadersOptions>(options => options.ForwardedHeaders |= ForwardedHeaders.XForwardedHost);
+
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag]);
 
@@ -72,6 +80,8 @@ internal static class OperationsExtensions
     }
 
     /// <summary>
+    /// Answers an Upgrade on anything but a GET with 400, and closes the connection of any Upgrade request that is not
+    /// upgraded.
     /// Answers malformed HTTP framing (a bad chunk size, a body shorter or slower than its
     /// <c>Content-Length</c>) with Kestrel's 400/408 as problem details, logged at Debug: a client's
     /// broken request is not the relay's error. Runs inside the request log, which then logs the 4xx.
@@ -79,6 +89,32 @@ internal static class OperationsExtensions
     public static void UseBadRequestAnswers(this WebApplication app) =>
         app.Use(async (context, next) =>
         {
+            if (context.Features.Get<IHttpUpgradeFeature>() is { IsUpgradableRequest: true })
+            {
+                // After an Upgrade request that is not upgraded, the connection cannot carry another request (what the
+                // client sends next is not HTTP): close it with the answer instead of holding it until the keep-alive
+                // timeout. Only the overlay hub and the Streamer.bot endpoint upgrade, and only a GET.
+                context.Response.OnStarting(() =>
+                {
+                    if (context.Response.StatusCode != StatusCodes.Status101SwitchingProtocols)
+                    {
+                        context.Response.Headers.Connection = "close";
+                    }
+
+                    return Task.CompletedTask;
+                });
+                if (!HttpMethods.IsGet(context.Request.Method))
+                {
+                    context.Response.StatusCode = StatusCodes.Status400BadRequest;
+                    await context.RequestServices.GetRequiredService<IProblemDetailsService>().TryWriteAsync(new()
+                    {
+                        HttpContext = context,
+                        ProblemDetails = { Status = StatusCodes.Status400BadRequest, Title = "Upgrade not supported", Detail = "Only a GET request can be upgraded (to a WebSocket)." },
+                    });
+                    return;
+                }
+            }
+
             try
             {
                 await next(context);

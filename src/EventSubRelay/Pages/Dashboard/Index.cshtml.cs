@@ -56,9 +56,12 @@ internal sealed class IndexModel(
 
     public string? Message { get; private set; }
 
-    /// <summary>Why the last Twitch sign-in failed (set by the OAuth handler's failure redirect).</summary>
+    /// <summary>Why the last Twitch sign-in failed: a code set by the OAuth handler's failure redirect.</summary>
     [BindProperty(SupportsGet = true)]
     public string? LoginError { get; set; }
+
+    /// <summary>The fixed message of a known <see cref="LoginError"/> code; any other text in the query string shows nothing.</summary>
+    public string? LoginErrorMessage => LoginErrors.Message(LoginError);
 
     public async Task OnGetAsync(CancellationToken cancellationToken) => await LoadAsync(cancellationToken);
 
