@@ -28,11 +28,6 @@ internal sealed class OverlayTokenCache(NpgsqlDataSource dataSource)
 
     public bool Loaded { get; private set; }
 
-    /// <summary>The active token with this secret if it is held in memory, or null; never asks the database.</summary>
-    public ActiveOverlayToken? FindCached(string secret) =>
-        secret.StartsWith(Prefix, StringComparison.Ordinal) && secret.Length <= 200
-        && _byHash.TryGetValue(Convert.ToHexString(Hash(secret)), out var cached) ? cached : null;
-
     /// <summary>The active token with this secret, or null.</summary>
     public async ValueTask<ActiveOverlayToken?> FindActiveAsync(string secret, CancellationToken cancellationToken)
     {
