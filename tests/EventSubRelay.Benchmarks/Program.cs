@@ -1,5 +1,6 @@
 using EventSubRelay.Benchmarks;
 using EventSubRelay.Benchmarks.Latency;
+using EventSubRelay.Benchmarks.Scale;
 
 // The bare Kestrel baseline runs as a child process of this same program.
 if (args is [BareServer.Command, ..])
@@ -25,6 +26,21 @@ if (args is ["latency", ..])
         Broadcasters: latency.GetValueOrDefault("--broadcasters", 500),
         Seconds: latency.GetValueOrDefault("--seconds", 10),
         Rounds: latency.GetValueOrDefault("--rounds", 1)));
+}
+
+// scale [--connections N] [--broadcasters N] [--rate N] [--seconds N] [--warmup N] [--rounds N] [--baseline 0|1]:
+// many overlays on one relay, and a reconnect storm.
+if (args is ["scale", ..])
+{
+    var scale = args[1..].Chunk(2).Where(p => p.Length == 2).ToDictionary(p => p[0], p => int.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
+    return await ScaleBenchmark.RunAsync(new ScaleBenchmark.Settings(
+        Connections: scale.GetValueOrDefault("--connections", ScaleBenchmark.MaxConnections),
+        Broadcasters: scale.GetValueOrDefault("--broadcasters", 1000),
+        Rate: scale.GetValueOrDefault("--rate", 0),
+        WarmUpSeconds: scale.GetValueOrDefault("--warmup", 5),
+        Seconds: scale.GetValueOrDefault("--seconds", 20),
+        Rounds: scale.GetValueOrDefault("--rounds", 1),
+        Baseline: scale.GetValueOrDefault("--baseline", 1) != 0));
 }
 
 var options = BenchmarkOptions.Parse(args, Console.Error);

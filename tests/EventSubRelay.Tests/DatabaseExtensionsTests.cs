@@ -13,6 +13,7 @@ public sealed class DatabaseExtensionsTests
 
         settings.NoResetOnClose.Should().BeTrue();
         settings.MaxAutoPrepare.Should().BeGreaterThan(0);
+        settings.GssEncryptionMode.Should().Be(GssEncryptionMode.Disable, "the container has no Kerberos library and the relay never uses it");
         settings.Host.Should().Be("db");
         settings.Password.Should().Be("secret");
     }
@@ -20,9 +21,10 @@ public sealed class DatabaseExtensionsTests
     [Fact]
     public void Settings_in_the_connection_string_win_over_the_relay_defaults()
     {
-        var settings = new NpgsqlConnectionStringBuilder(DatabaseExtensions.WithRelayDefaults("Host=db;No Reset On Close=false;Max Auto Prepare=0"));
+        var settings = new NpgsqlConnectionStringBuilder(DatabaseExtensions.WithRelayDefaults("Host=db;No Reset On Close=false;Max Auto Prepare=0;Gss Encryption Mode=Prefer"));
 
         settings.NoResetOnClose.Should().BeFalse();
+        settings.GssEncryptionMode.Should().Be(GssEncryptionMode.Prefer);
         settings.MaxAutoPrepare.Should().Be(0);
     }
 

@@ -58,6 +58,13 @@ internal static class DatabaseExtensions
             settings.NoResetOnClose = true;
         }
 
+        // Npgsql tries GSS encryption first by default, which logs a missing libgssapi_krb5 on every start in the
+        // container; the relay never uses Kerberos unless the connection string asks for it.
+        if (!configured.Contains("Gss Encryption Mode"))
+        {
+            settings.GssEncryptionMode = GssEncryptionMode.Disable;
+        }
+
         if (!configured.Contains("Max Auto Prepare"))
         {
             settings.MaxAutoPrepare = 32;

@@ -18,7 +18,7 @@ namespace EventSubRelay.Benchmarks.Latency;
 /// </summary>
 internal static class LatencyBenchmark
 {
-    private const string Secret = "benchmark-webhook-secret";
+    internal const string Secret = "benchmark-webhook-secret";
 
     /// <param name="Rounds">How many times the SignalR-only sender and the relay are measured, alternately, with both kept running.</param>
     public sealed record Settings(int Rate = 2000, int Clients = 1000, int Broadcasters = 500, int WarmUpSeconds = 3, int Seconds = 10, int Rounds = 1);
@@ -27,18 +27,19 @@ internal static class LatencyBenchmark
     {
         Console.WriteLine($"End-to-end latency: {settings.Rate} events/s for {settings.Seconds} s (after {settings.WarmUpSeconds} s warm-up), " +
                           $"{settings.Clients} overlay clients across {settings.Broadcasters} broadcasters, {Environment.ProcessorCount} cores, " +
-                          $"{settings.Rounds} round(s) of SignalR only then relay");
+                          $"{settings.Rounds} round(s) of SignalR only, relay hub, relay Streamer.bot endpoint");
 
         var floor = await MeasureInProcessFloorAsync(settings);
         var rounds = await MeasureSenderAndRelayAsync(settings);
 
         Console.WriteLine();
-        Console.WriteLine($"{"path",-36} {"events",8} {"receipts",9} {"lost",6} {"p50 ms",8} {"p99 ms",8} {"max ms",8}");
+        Console.WriteLine($"{"path",-36} {"events",8} {"receipts",9} {"lost",6} {"p50 ms",8} {"p99 ms",8} {"max ms",8} {"receipts/s",10}");
         Console.WriteLine(floor.ToString());
-        foreach (var (signalROnly, relay) in rounds)
+        foreach (var (signalROnly, relay, streamerBot) in rounds)
         {
             Console.WriteLine(signalROnly.ToString());
             Console.WriteLine(relay.ToString());
+            Console.WriteLine(streamerBot.ToString());
         }
 
         // Like for like: both are processes of their own receiving the same POSTs; the floor has no process boundary.
@@ -50,14 +51,27 @@ internal static class LatencyBenchmark
         }
 
         Console.WriteLine($"{"relay p99 / server -> client p99",-36} {Median(rounds.Select(r => r.Relay.P99).ToList()) / floor.P99,8:0.00}x");
-        return rounds.All(r => r.Relay.Lost == 0) ? 0 : 1;
+
+        // The two endpoints of the same relay, same POSTs, same number of clients (each on broadcasters of its own).
+        var endpoints = rounds.Select(r => r.StreamerBot.P99 / r.Relay.P99).ToList();
+        Console.WriteLine($"{"Streamer.bot p99 / relay hub p99",-36} {string.Join(" ", endpoints.Select(r => $"{r:0.00}x")),8}");
+        if (endpoints.Count > 1)
+        {
+            Console.WriteLine($"{"  median of the rounds",-36} {Median(endpoints),8:0.00}x");
+        }
+
+        return rounds.All(r => r.Relay.Lost == 0 && r.StreamerBot.Lost == 0) ? 0 : 1;
     }
 
     /// <summary>
     /// Starts the SignalR-only sender and the relay (each a process of its own, each with its own clients) and
     /// measures them alternately, so that both see the same state of a shared host.
     /// </summary>
-    private static async Task<List<(Result SignalROnly, Result Relay)>> MeasureSenderAndRelayAsync(Settings settings)
+    /// <remarks>
+    /// The relay's Streamer.bot clients (as many as its hub clients) belong to broadcasters of their own, so that
+    /// each of the relay's two rounds sends only to the clients it measures.
+    /// </remarks>
+    private static async Task<List<(Result SignalROnly, Result Relay, Result StreamerBot)>> MeasureSenderAndRelayAsync(Settings settings)
     {
         var binDirectory = LocalPostgres.FindBinDirectory() ?? throw new InvalidOperationException("PostgreSQL binaries are required.");
         var workDirectory = Path.Combine(Path.GetTempPath(), "eventsubrelay-latency", Guid.NewGuid().ToString("N"));
@@ -85,13 +99,15 @@ internal static class LatencyBenchmark
             await relay.WaitUntilReadyAsync(new Uri(relayAddress, "/readyz"), TimeSpan.FromSeconds(60), CancellationToken.None);
             var tokens = await CreateTokensAsync(postgres.ConnectionString("relay"), settings.Broadcasters);
             await using var relayClients = await ConnectAsync(settings, i => (new Uri(relayAddress, OverlayExtensions.HubPath), tokens[i % settings.Broadcasters]), subscribe: true);
+            var streamerBotTokens = await CreateTokensAsync(postgres.ConnectionString("relay"), settings.Broadcasters, first: settings.Broadcasters);
+            await using var streamerBotClients = await ConnectStreamerBotAsync(settings, relayAddress, streamerBotTokens);
             using var relayHttp = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = relayAddress };
 
             var refused = 0;
             var metrics = new Uri(relayAddress, "/metrics");
             string[] stages = ["eventsubrelay_commit_duration", "eventsubrelay_delivery_duration"];
             var before = await Task.WhenAll(stages.Select(stage => StageHistogram.ScrapeAsync(relayHttp, metrics, stage, CancellationToken.None)));
-            var rounds = new List<(Result, Result)>();
+            var rounds = new List<(Result, Result, Result)>();
             for (var round = 1; round <= settings.Rounds; round++)
             {
                 var label = settings.Rounds > 1 ? $" #{round}" : "";
@@ -99,15 +115,19 @@ internal static class LatencyBenchmark
                 {
                     using var response = await SendWebhookAsync(senderHttp, BroadcasterId(broadcaster), id);
                 });
-                var relayed = await DriveAsync("relay: POST /eventsub -> overlay" + label, settings, relayClients, async (broadcaster, id) =>
+                async Task SendToRelayAsync(int broadcaster, string id)
                 {
                     using var response = await SendWebhookAsync(relayHttp, BroadcasterId(broadcaster), id);
                     if (response.StatusCode != HttpStatusCode.NoContent)
                     {
                         Interlocked.Increment(ref refused);
                     }
-                });
-                rounds.Add((signalROnly, relayed));
+                }
+
+                var relayed = await DriveAsync("relay: POST /eventsub -> overlay" + label, settings, relayClients, SendToRelayAsync);
+                var streamerBot = await DriveAsync("relay: POST -> /streamerbot" + label, settings, streamerBotClients,
+                    (broadcaster, id) => SendToRelayAsync(settings.Broadcasters + broadcaster, id));
+                rounds.Add((signalROnly, relayed, streamerBot));
             }
 
             // Where the relay's time goes (all its rounds, warm-ups included): the durable commit, then commit to send.
@@ -206,7 +226,7 @@ internal static class LatencyBenchmark
 
         Volatile.Write(ref measuring, 0);
         var sorted = latencies.Order().ToArray();
-        return new Result(name, sentMeasured, sorted.Length, expected - sorted.Length, Percentile(sorted, 0.50), Percentile(sorted, 0.99), sorted.LastOrDefault());
+        return new Result(name, sentMeasured, sorted.Length, expected - sorted.Length, Percentile(sorted, 0.50), Percentile(sorted, 0.99), sorted.LastOrDefault(), sorted.Length / (double)settings.Seconds);
     }
 
     private static async Task<Clients> ConnectAsync(Settings settings, Func<int, (Uri Url, string Token)> target, bool subscribe)
@@ -220,7 +240,7 @@ internal static class LatencyBenchmark
                 var connection = new HubConnectionBuilder()
                     .WithUrl(subscribe ? url : new Uri(url + "?broadcaster=" + token), o => o.AccessTokenProvider = () => Task.FromResult<string?>(token))
                     .Build();
-                var client = new Client(connection);
+                var client = new Client { CloseAsync = connection.DisposeAsync };
                 connection.On<OverlayEnvelope>(OverlayClientMethods.Event, e => client.Received(e.Id));
                 await connection.StartAsync();
                 if (subscribe)
@@ -236,7 +256,27 @@ internal static class LatencyBenchmark
         return new Clients(clients);
     }
 
-    private static async Task<string[]> CreateTokensAsync(string connectionString, int broadcasters)
+    /// <summary>Streamer.bot widgets on the relay, two per broadcaster like the hub's clients (token <c>i % broadcasters</c>).</summary>
+    private static async Task<Clients> ConnectStreamerBotAsync(Settings settings, Uri relay, string[] tokens)
+    {
+        var clients = new List<Client>(settings.Clients);
+        for (var i = 0; i < settings.Clients; i += 50)
+        {
+            var batch = Enumerable.Range(i, Math.Min(50, settings.Clients - i)).Select(async n =>
+            {
+                var client = new Client();
+                var socket = await StreamerBotClient.ConnectAsync(relay, tokens[n % settings.Broadcasters], id => client.Received(id));
+                client.CloseAsync = socket.DisposeAsync;
+                return client;
+            });
+            clients.AddRange(await Task.WhenAll(batch));
+        }
+
+        return new Clients(clients);
+    }
+
+    /// <summary>One token each for the broadcasters <paramref name="first"/> to <paramref name="first"/> + <paramref name="broadcasters"/> - 1.</summary>
+    internal static async Task<string[]> CreateTokensAsync(string connectionString, int broadcasters, int first = 0)
     {
         var options = new DbContextOptionsBuilder<RelayDbContext>().UseNpgsql(connectionString).Options;
         await using var db = new RelayDbContext(options);
@@ -245,7 +285,7 @@ internal static class LatencyBenchmark
         var secrets = new string[broadcasters];
         for (var i = 0; i < broadcasters; i++)
         {
-            secrets[i] = (await tokens.CreateAsync(BroadcasterId(i), "benchmark", CancellationToken.None)).Secret;
+            secrets[i] = (await tokens.CreateAsync(BroadcasterId(first + i), "benchmark", CancellationToken.None)).Secret;
         }
 
         return secrets;
@@ -253,19 +293,20 @@ internal static class LatencyBenchmark
 
     private static readonly FollowNotifications Notifications = new(Secret);
 
-    private static Task<HttpResponseMessage> SendWebhookAsync(HttpClient http, string broadcaster, string messageId) =>
+    internal static Task<HttpResponseMessage> SendWebhookAsync(HttpClient http, string broadcaster, string messageId) =>
         http.SendAsync(Notifications.Create(new Uri(http.BaseAddress!, "/eventsub"), long.Parse(broadcaster, CultureInfo.InvariantCulture), follower: 1234, messageId));
 
-    private static string BroadcasterId(int index) => (100_000 + index).ToString(CultureInfo.InvariantCulture);
+    internal static string BroadcasterId(int index) => (100_000 + index).ToString(CultureInfo.InvariantCulture);
 
     private static double Median(IReadOnlyList<double> values) => Percentile([.. values.Order()], 0.5);
 
-    private static double Percentile(double[] sorted, double p) =>
+    internal static double Percentile(double[] sorted, double p) =>
         sorted.Length == 0 ? double.NaN : sorted[Math.Min(sorted.Length - 1, (int)Math.Ceiling(p * sorted.Length) - 1)];
 
-    private sealed class Client(HubConnection connection)
+    /// <summary>One overlay client: a SignalR connection or a Streamer.bot socket, whose receipts go to <see cref="Received"/>.</summary>
+    private sealed class Client
     {
-        public HubConnection Connection { get; } = connection;
+        public Func<ValueTask> CloseAsync { get; set; } = () => ValueTask.CompletedTask;
         public Action<string> Received { get; set; } = _ => { };
     }
 
@@ -274,11 +315,11 @@ internal static class LatencyBenchmark
     {
         public IReadOnlyList<Client> All { get; } = all;
 
-        public async ValueTask DisposeAsync() => await Task.WhenAll(All.Select(c => c.Connection.DisposeAsync().AsTask()));
+        public async ValueTask DisposeAsync() => await Task.WhenAll(All.Select(c => c.CloseAsync().AsTask()));
     }
 
-    private sealed record Result(string Name, int Events, int Receipts, int Lost, double P50, double P99, double Max)
+    private sealed record Result(string Name, int Events, int Receipts, int Lost, double P50, double P99, double Max, double ReceiptsPerSecond)
     {
-        public override string ToString() => $"{Name,-36} {Events,8} {Receipts,9} {Lost,6} {P50,8:0.0} {P99,8:0.0} {Max,8:0.0}";
+        public override string ToString() => $"{Name,-36} {Events,8} {Receipts,9} {Lost,6} {P50,8:0.0} {P99,8:0.0} {Max,8:0.0} {ReceiptsPerSecond,10:N0}";
     }
 }
