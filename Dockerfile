@@ -1,5 +1,6 @@
 # Build: restore and publish with the SDK.
-FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+# Pinned to the SDK and runtime the relay is built and tested with; raise both together.
+FROM mcr.microsoft.com/dotnet/sdk:10.0.401 AS build
 # npm restores the overlay page's SignalR browser client during the build.
 RUN apt-get update && apt-get install -y --no-install-recommends nodejs npm && rm -rf /var/lib/apt/lists/*
 WORKDIR /source
@@ -10,7 +11,7 @@ COPY src/ src/
 RUN dotnet publish src/EventSubRelay/EventSubRelay.csproj -c Release --no-restore -o /app
 
 # Run: the ASP.NET Core runtime only, as the image's unprivileged user.
-FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+FROM mcr.microsoft.com/dotnet/aspnet:10.0.12 AS runtime
 WORKDIR /app
 COPY --from=build /app ./
 ENV ASPNETCORE_HTTP_PORTS=8080 \

@@ -5,7 +5,7 @@ namespace EventSubRelay.Overlay;
 
 /// <summary>
 /// Slows down token guessing: an address that presents too many invalid overlay tokens within a
-/// minute is refused (429) until the window ends, whatever token it presents.
+/// minute has its further invalid tokens refused (429) until the window ends; a valid token still gets in.
 /// </summary>
 internal sealed class InvalidTokenLimiter(IOptions<OverlayOptions> options) : IDisposable
 {

@@ -33,14 +33,16 @@ internal sealed class OverlayTokenAuthentication(
             return AuthenticateResult.NoResult();
         }
 
+        // A limited address still gets in with a valid token: a few stale OBS sources must not lock out the streamer's
+        // own PC. Only its invalid tokens are refused with 429.
         var address = Context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        if (limiter.IsBlocked(address))
+        var token = await tokens.FindActiveAsync(presented, Context.RequestAborted);
+        if (token is null && limiter.IsBlocked(address))
         {
             Context.Items[RateLimitedKey] = true;
             return AuthenticateResult.Fail("Too many invalid overlay tokens from this address.");
         }
 
-        var token = await tokens.FindActiveAsync(presented, Context.RequestAborted);
         if (token is null)
         {
             limiter.RecordFailure(address);
