@@ -18,30 +18,9 @@ namespace EventSubRelay.IntegrationTests;
 /// The "complete overlay" of docs/overlay-api.md, taken from the doc itself, in headless Chromium: as a local file
 /// (how OBS loads "local file" sources), from another origin and from the relay's own.
 /// </summary>
-public sealed partial class OverlayCorsTests(OverlayCorsTests.Browser browser) : IClassFixture<OverlayCorsTests.Browser>
+public sealed partial class OverlayCorsTests(RelayWithChromium browser) : IClassFixture<RelayWithChromium>
 {
     private const string DocumentedRelay = "http://localhost:5080";
-
-    public sealed class Browser : RelayFixture, IAsyncLifetime
-    {
-        private IPlaywright? _playwright;
-
-        public IBrowser Chromium { get; private set; } = null!;
-
-        async Task IAsyncLifetime.InitializeAsync()
-        {
-            await InitializeAsync();
-            _playwright = await Playwright.CreateAsync();
-            Chromium = await SystemChromium.LaunchAsync(_playwright);
-        }
-
-        async Task IAsyncLifetime.DisposeAsync()
-        {
-            await Chromium.DisposeAsync();
-            _playwright?.Dispose();
-            await DisposeAsync();
-        }
-    }
 
     private RelayFactory Factory => browser.Factory;
 
@@ -195,22 +174,11 @@ public sealed partial class OverlayCorsTests(OverlayCorsTests.Browser browser) :
     /// <summary>The doc's complete overlay, pointed at this relay instead of the documented local one.</summary>
     private static string DocumentedOverlay(Uri relay)
     {
-        var document = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "overlay-api.md"));
+        var document = File.ReadAllText(Path.Combine(Repository.Root, "docs", "overlay-api.md"));
         var section = document[document.IndexOf("## A complete overlay", StringComparison.Ordinal)..];
         var html = HtmlBlock().Match(section).Groups[1].Value;
         html.Should().Contain(DocumentedRelay).And.Contain("function show(");
         return html.Replace(DocumentedRelay, relay.GetLeftPart(UriPartial.Authority), StringComparison.Ordinal);
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "EventSubRelay.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Repository root not found.");
     }
 
     [GeneratedRegex("```html\n(.*?)\n```", RegexOptions.Singleline)]

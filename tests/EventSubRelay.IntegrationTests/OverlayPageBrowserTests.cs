@@ -5,29 +5,8 @@ using Microsoft.Playwright;
 namespace EventSubRelay.IntegrationTests;
 
 /// <summary>The overlay page at /overlay in headless Chromium, against a real relay.</summary>
-public sealed class OverlayPageBrowserTests(OverlayPageBrowserTests.Browser browser) : IClassFixture<OverlayPageBrowserTests.Browser>
+public sealed class OverlayPageBrowserTests(RelayWithChromium browser) : IClassFixture<RelayWithChromium>
 {
-    public sealed class Browser : RelayFixture, IAsyncLifetime
-    {
-        private IPlaywright? _playwright;
-
-        public IBrowser Chromium { get; private set; } = null!;
-
-        async Task IAsyncLifetime.InitializeAsync()
-        {
-            await InitializeAsync();
-            _playwright = await Playwright.CreateAsync();
-            Chromium = await SystemChromium.LaunchAsync(_playwright);
-        }
-
-        async Task IAsyncLifetime.DisposeAsync()
-        {
-            await Chromium.DisposeAsync();
-            _playwright?.Dispose();
-            await DisposeAsync();
-        }
-    }
-
     private RelayFactory Factory => browser.Factory;
 
     [Fact]

@@ -41,7 +41,7 @@ public sealed partial class ArchitectureTests
     /// <summary>The README's lines "- **Folder** uses A, B and C." (or "uses nothing").</summary>
     private static HashSet<(string From, string To)> AllowedUses()
     {
-        var readme = File.ReadAllText(Path.Combine(RepositoryRoot(), "README.md"));
+        var readme = Repository.ReadFile("README.md");
         var uses = new HashSet<(string, string)>();
         foreach (Match line in UsesLine().Matches(readme))
         {
@@ -219,17 +219,6 @@ public sealed partial class ArchitectureTests
         }
 
         return graph.Keys.Select(f => state.GetValueOrDefault(f) == 0 ? Visit(f) : null).FirstOrDefault(c => c is not null);
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "EventSubRelay.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("The repository root (EventSubRelay.sln) was not found.");
     }
 
     [GeneratedRegex(@"^- \*\*(?<folder>[A-Za-z]+)\*\* uses (?<targets>[^\n]*)$", RegexOptions.Multiline)]

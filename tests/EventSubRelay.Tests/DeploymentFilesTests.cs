@@ -3,7 +3,7 @@ namespace EventSubRelay.Tests;
 /// <summary>What the Dockerfile, the compose file and the ignore files promise operators.</summary>
 public sealed class DeploymentFilesTests
 {
-    private static string Read(string name) => File.ReadAllText(Path.Combine(RepositoryRoot(), name));
+    private static string Read(string name) => Repository.ReadFile(name);
 
     [Fact]
     public void The_dockerfile_needs_no_frontend_image()
@@ -26,16 +26,5 @@ public sealed class DeploymentFilesTests
         compose.Should().Contain("\"127.0.0.1:8080:8080\"").And.NotContain("- \"8080:8080\"");
         compose.Should().Contain("max-size:").And.Contain("max-file:");
         System.Text.RegularExpressions.Regex.Matches(compose, @"^    logging:", System.Text.RegularExpressions.RegexOptions.Multiline).Should().HaveCount(2, "both services rotate their logs");
-    }
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "EventSubRelay.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("The repository root (EventSubRelay.sln) was not found.");
     }
 }

@@ -9,13 +9,13 @@ public sealed partial class EventTypesTests
     [Fact]
     public void Docs_events_md_and_the_test_alert_samples_match_the_registry()
     {
-        var document = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "events.md"));
+        var document = File.ReadAllText(Path.Combine(Repository.Root, "docs", "events.md"));
         var documented = TableRow().Matches(document).Select(m => (m.Groups[1].Value, m.Groups[2].Value, m.Groups[3].Value.Trim())).ToList();
 
         documented.Should().OnlyHaveUniqueItems();
         documented.Should().BeEquivalentTo(EventTypes.All.Select(t => (t.Type, t.Version, string.Join(", ", t.Emits.Select(e => $"`{e.Type}`")))));
 
-        using var samples = JsonDocument.Parse(File.ReadAllText(Path.Combine(RepositoryRoot(), "src", "EventSubRelay", "Events", "test-alerts.json")));
+        using var samples = JsonDocument.Parse(File.ReadAllText(Path.Combine(Repository.Root, "src", "EventSubRelay", "Events", "test-alerts.json")));
         var sampled = samples.RootElement.EnumerateObject().ToList();
         sampled.Select(s => s.Name).Should().BeEquivalentTo(EventTypes.OverlayEventTypes, "every overlay event type has a test alert sample, and only those");
         foreach (var sample in sampled.Where(s => s.Name != OverlayTypes.Raw))
@@ -44,15 +44,4 @@ public sealed partial class EventTypesTests
 
     [GeneratedRegex(@"^\| `([a-z_.]+)` \| (\d+) \| ([^|]+) \|", RegexOptions.Multiline)]
     private static partial Regex TableRow();
-
-    internal static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "EventSubRelay.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("Repository root not found.");
-    }
 }

@@ -5,13 +5,11 @@ namespace EventSubRelay.Overlay;
 /// <summary>
 /// Logs what hub calls throw, in place of SignalR's dispatcher (whose log is switched off, see
 /// <c>Operations/OperationsExtensions.cs</c>): a refused argument (<see cref="HubException"/>, which the client
-/// sees) is a warning without a stack trace and with the client's text cut short; anything else is a bug and
-/// an error with its stack trace.
+/// sees) is a warning without a stack trace; anything else is a bug and an error with its stack trace. What
+/// the client sent is cut short by the log's own bound on values (<see cref="Operations.BoundedLogValues"/>).
 /// </summary>
 internal sealed class OverlayHubLogging(ILogger<OverlayHubLogging> logger) : IHubFilter
 {
-    private const int MaxLoggedLength = 200;
-
     public async ValueTask<object?> InvokeMethodAsync(HubInvocationContext invocationContext, Func<HubInvocationContext, ValueTask<object?>> next)
     {
         try
@@ -21,7 +19,7 @@ internal sealed class OverlayHubLogging(ILogger<OverlayHubLogging> logger) : IHu
         catch (HubException exception)
         {
             logger.LogWarning("Refused {HubMethod} from overlay connection {ConnectionId}: {Reason}",
-                invocationContext.HubMethodName, invocationContext.Context.ConnectionId, Cut(exception.Message));
+                invocationContext.HubMethodName, invocationContext.Context.ConnectionId, exception.Message);
             throw;
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
@@ -30,6 +28,4 @@ internal sealed class OverlayHubLogging(ILogger<OverlayHubLogging> logger) : IHu
             throw;
         }
     }
-
-    private static string Cut(string value) => value.Length <= MaxLoggedLength ? value : string.Concat(value.AsSpan(0, MaxLoggedLength), "…");
 }

@@ -33,7 +33,8 @@ internal sealed class OverlaySubscriptions(
             user.FindFirst(OverlayTokenAuthentication.BroadcasterClaim)!.Value,
             Guid.Parse(user.FindFirst(OverlayTokenAuthentication.TokenIdClaim)!.Value),
             user.FindFirst(OverlayTokenAuthentication.TokenNameClaim)!.Value,
-            time.GetUtcNow()) { PendingResumeAfter = resumeAfter };
+            time.GetUtcNow(),
+            resumeAfter);
         _connections[connection.Id] = connection;
         return connection;
     }
@@ -235,12 +236,15 @@ public sealed record ResumeResult(int Replayed, int Skipped);
 /// what a resume may replay without repeating live events), and the last alert it reported as shown. Hub calls
 /// change it while the status publisher reads it.
 /// </summary>
-internal sealed class OverlayConnection(HubCallerContext context, string broadcasterUserId, Guid tokenId, string tokenName, DateTimeOffset connectedAt)
+/// <param name="resumeAfter">Where to resume from once the connection subscribes (<c>?afterSeq=</c>).</param>
+internal sealed class OverlayConnection(HubCallerContext context, string broadcasterUserId, Guid tokenId, string tokenName, DateTimeOffset connectedAt, long? resumeAfter)
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, long> _types = new(StringComparer.Ordinal);
     private long? _all;
-    private long? _pendingResumeAfter;
+
+    // Set by ?afterSeq= or a Resume before any subscription; taken by the first subscription.
+    private long? _pendingResumeAfter = resumeAfter;
 
     public string Id => context.ConnectionId;
     public string BroadcasterUserId => broadcasterUserId;
@@ -250,13 +254,6 @@ internal sealed class OverlayConnection(HubCallerContext context, string broadca
 
     /// <summary>The last alert the overlay reported as shown (<c>Ack</c>).</summary>
     public (string Id, DateTimeOffset At)? LastAck { get; set; }
-
-    /// <summary>Where to resume from once the connection subscribes (<c>?afterSeq=</c>, or <c>Resume</c> before any subscription).</summary>
-    public long? PendingResumeAfter
-    {
-        get { lock (_lock) { return _pendingResumeAfter; } }
-        init => _pendingResumeAfter = value;
-    }
 
     public bool SubscribedToAll
     {

@@ -129,14 +129,12 @@ internal sealed class DeliveryWorker(
                 await store.DeadLetterAsync(notification.MessageId, error, time.GetUtcNow(), cancellationToken);
                 metrics.DeadLettered();
                 logger.LogError("Notification {MessageId} of type {SubscriptionType} was set aside: the database refuses what delivery makes of it ({SqlState} {Reason})",
-                    notification.MessageId, notification.SubscriptionType, exception.SqlState, Cut(exception.MessageText));
+                    notification.MessageId, notification.SubscriptionType, exception.SqlState, exception.MessageText);
             }
         }
 
         return toSend;
     }
-
-    private static string Cut(string value) => value.Length <= 300 ? value : string.Concat(value.AsSpan(0, 300), "…");
 
     private async Task<List<OverlayEvent>> MapAsync(IReadOnlyList<CommittedNotification> notifications, CancellationToken cancellationToken)
     {
@@ -187,7 +185,11 @@ internal sealed class DeliveryWorker(
                     var envelope = broadcasterEvents[sent].ToEnvelope();
                     await fanOut.SendAsync(envelope, ct);
                     turn.Sent(envelope.Seq);
-                    logger.LogDebug("Sent {EventType} {EventId} (seq {Seq}) to broadcaster {BroadcasterUserId}", envelope.Event.Type, envelope.Id, envelope.Seq, broadcasterUserId);
+                    if (logger.IsEnabled(LogLevel.Debug))
+                    {
+                        // Guarded: the arguments would be boxed for every event even with Debug off.
+                        logger.LogDebug("Sent {EventType} {EventId} (seq {Seq}) to broadcaster {BroadcasterUserId}", envelope.Event.Type, envelope.Id, envelope.Seq, broadcasterUserId);
+                    }
                 }
 
                 return true;

@@ -30,7 +30,7 @@ public sealed class GoldenCase
 
     public static bool Updating => Environment.GetEnvironmentVariable("EVENTSUBRELAY_UPDATE_GOLDEN") == "1";
 
-    public static string Directory { get; } = Path.Combine(RepositoryRoot(), "tests", "EventSubRelay.IntegrationTests", "Golden", "Cases");
+    public static string Directory { get; } = Path.Combine(Repository.Root, "tests", "EventSubRelay.IntegrationTests", "Golden", "Cases");
 
     public static IEnumerable<string> Names() =>
         System.IO.Directory.EnumerateFiles(Directory, "*.json")
@@ -111,17 +111,6 @@ public sealed class GoldenCase
             .WithCondition(step["condition"]?.DeepClone().AsObject()),
         ["event"] = step["event"]!.DeepClone(),
     }.ToJsonString();
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "EventSubRelay.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new DirectoryNotFoundException($"No EventSubRelay.sln above {AppContext.BaseDirectory}.");
-    }
 }
 
 internal static class SubscriptionExtensions
