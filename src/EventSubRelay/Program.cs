@@ -59,6 +59,8 @@ try
 
     await app.MigrateIfConfiguredAsync();
 
+    // The client's address and scheme, from the proxies the settings trust (before anything reads them).
+    app.UseForwardedHeadersFromTrustedProxies();
     app.UseExceptionHandler();
     app.UseStatusCodePages();
     app.UseRelayRequestLogging();
