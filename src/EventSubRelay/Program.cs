@@ -54,10 +54,10 @@ try
 
     if (command is not null)
     {
-        return await command.RunAsync(app, Console.Out, Console.Error);
+        return await command.RunAsync(app.Services, Console.Out, Console.Error);
     }
 
-    await app.MigrateIfConfiguredAsync();
+    await app.Services.MigrateIfConfiguredAsync();
 
     app.UseExceptionHandler();
     app.UseStatusCodePages();
