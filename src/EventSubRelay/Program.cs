@@ -54,11 +54,13 @@ try
 
     if (command is not null)
     {
-        return await command.RunAsync(app, Console.Out, Console.Error);
+        return await command.RunAsync(app.Services, Console.Out, Console.Error);
     }
 
-    await app.MigrateIfConfiguredAsync();
+    await app.Services.MigrateIfConfiguredAsync();
 
+    // The client's address and scheme, from the proxies the settings trust (before anything reads them).
+    app.UseForwardedHeadersFromTrustedProxies();
     app.UseExceptionHandler();
     app.UseStatusCodePages();
     app.UseRelayRequestLogging();

@@ -27,4 +27,17 @@ public sealed class DeploymentFilesTests
         compose.Should().Contain("max-size:").And.Contain("max-file:");
         System.Text.RegularExpressions.Regex.Matches(compose, @"^    logging:", System.Text.RegularExpressions.RegexOptions.Multiline).Should().HaveCount(2, "both services rotate their logs");
     }
+
+    [Fact]
+    public void Compose_believes_forwarded_headers_only_from_its_own_pinned_network()
+    {
+        var compose = Read("docker-compose.yml");
+
+        var trusted = System.Text.RegularExpressions.Regex.Match(compose, $@"^\s+{EventSubRelay.Operations.TrustedProxies.Section}__KnownNetworks: (\S+)$", System.Text.RegularExpressions.RegexOptions.Multiline);
+        var subnet = System.Text.RegularExpressions.Regex.Match(compose, @"^\s+- subnet: (\S+)$", System.Text.RegularExpressions.RegexOptions.Multiline);
+
+        trusted.Success.Should().BeTrue("the relay names the proxies' network it believes");
+        subnet.Success.Should().BeTrue("the compose network's subnet is pinned");
+        trusted.Groups[1].Value.Should().Be(subnet.Groups[1].Value);
+    }
 }

@@ -31,7 +31,7 @@ internal sealed record RelayCommand(string Name, IReadOnlyList<string> Arguments
     public static RelayCommand? Parse(string[] args) =>
         args.Length > 0 && Names.Contains(args[0]) ? new RelayCommand(args[0], args[1..]) : null;
 
-    public async Task<int> RunAsync(IHost app, TextWriter output, TextWriter error)
+    public async Task<int> RunAsync(IServiceProvider services, TextWriter output, TextWriter error)
     {
         var cancellationToken = CancellationToken.None;
         try
@@ -39,14 +39,14 @@ internal sealed record RelayCommand(string Name, IReadOnlyList<string> Arguments
             switch (Name)
             {
                 case "migrate":
-                    await DatabaseExtensions.MigrateAsync(app.Services, cancellationToken);
+                    await DatabaseExtensions.MigrateAsync(services, cancellationToken);
                     await output.WriteLineAsync("Database is up to date.");
                     return 0;
                 case "overlay-token":
-                    await app.MigrateIfConfiguredAsync();
-                    return await RunOverlayTokenAsync(app.Services, output, error, cancellationToken);
+                    await services.MigrateIfConfiguredAsync();
+                    return await RunOverlayTokenAsync(services, output, error, cancellationToken);
                 case "add-migration" when Arguments.Count == 1:
-                    return MigrationScaffolding.Write(app.Services, Arguments[0], output);
+                    return MigrationScaffolding.Write(services, Arguments[0], output);
                 default:
                     await error.WriteLineAsync(Usage);
                     return Name is "help" or "--help" ? 0 : 2;
@@ -54,7 +54,7 @@ internal sealed record RelayCommand(string Name, IReadOnlyList<string> Arguments
         }
         finally
         {
-            if (app.Services.GetRequiredService<DatabaseConnection>().Local is { StartedHere: true } local)
+            if (services.GetRequiredService<DatabaseConnection>().Local is { StartedHere: true } local)
             {
                 await local.StopAsync(cancellationToken);
             }
