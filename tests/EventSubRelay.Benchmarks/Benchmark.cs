@@ -83,9 +83,10 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
 
                     var build = i == 0 && options.RelayDll is null || i == 1 && options.CompareDll is null && options.RelayDll is null
                         ? "this build" : Path.GetFileName(Path.GetDirectoryName(dlls[i]));
-                    var name = dlls.Length == 1 ? "(b) relay /eventsub: durable 204"
-                        : $"({(char)('b' + i)}) relay: {build}{(i == 1 && options.CompareSettings is { Count: > 0 } ? " +settings" : "")}";
-                    relays.Add(await RelayUnderTest.StartAsync(name, dlls[i], databases[i], relaySettings, options.Statements, workDirectory, i, cancellationToken));
+                    var changed = i == 1 && (options.CompareSettings is { Count: > 0 } || options.CompareConnection is not null);
+                    var name = dlls.Length == 1 ? "(b) relay /eventsub: durable 204" : $"({(char)('b' + i)}) relay: {build}{(changed ? " +settings" : "")}";
+                    relays.Add(await RelayUnderTest.StartAsync(
+                        name, dlls[i], databases[i], relaySettings, i == 1 ? options.CompareConnection : null, options.Statements, workDirectory, i, cancellationToken));
                 }
 
                 await bare.WaitUntilReadyAsync(new Uri(bareAddress, "/healthz"), StartupTimeout, cancellationToken);
@@ -97,7 +98,7 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
                 var settings = (options.RelaySettings.Count == 0 ? "" : $" with {string.Join(", ", options.RelaySettings.Select(s => $"{s.Key}={s.Value}"))}") +
                                (options.CompareSettings is not { Count: > 0 } ? "" : $"; +settings: {string.Join(", ", options.CompareSettings.Select(s => $"{s.Key}={s.Value}"))}");
                 output.WriteLine($"(a) bare Kestrel on {bareAddress}; " + string.Join("; ", relays.Select(r => $"{r.Name}: {r.Dll} on {r.Address}, PostgreSQL on port {r.Postgres.Port}")) +
-                                 $"{settings}; PostgreSQL from {binDirectory} (fsync on); {options.Rounds} round(s) of {options.WarmupSeconds} s warm-up and {options.Seconds} s measured each…");
+                                 $"{settings}{(options.CompareConnection is null ? "" : $"; +connection: {options.CompareConnection}")}; PostgreSQL from {binDirectory} (fsync on); {options.Rounds} round(s) of {options.WarmupSeconds} s warm-up and {options.Seconds} s measured each…");
 
                 using var scrape = new HttpClient();
                 var notifications = new FollowNotifications(Secret);
@@ -278,7 +279,8 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
     private sealed record RelayUnderTest(string Name, string Dll, ChildProcess Process, LocalPostgres Postgres, Uri Address, string ConnectionString)
     {
         public static async Task<RelayUnderTest> StartAsync(
-            string name, string dll, LocalPostgres postgres, IReadOnlyDictionary<string, string> settings, bool statements, string workDirectory, int index, CancellationToken cancellationToken)
+            string name, string dll, LocalPostgres postgres, IReadOnlyDictionary<string, string> settings, string? connectionOptions, bool statements,
+            string workDirectory, int index, CancellationToken cancellationToken)
         {
             await postgres.CreateDatabaseAsync(Database, cancellationToken);
             var connectionString = postgres.ConnectionString(Database);
@@ -292,7 +294,7 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
             var address = LoopbackAddress();
             var environment = new Dictionary<string, string>(ServerEnvironment(address))
             {
-                ["ConnectionStrings__Postgres"] = connectionString,
+                ["ConnectionStrings__Postgres"] = connectionOptions is null ? connectionString : $"{connectionString};{connectionOptions}",
                 ["EventSub__Secret"] = Secret,
                 ["Database__MigrateOnStartup"] = "true",
             };
