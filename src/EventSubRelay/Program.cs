@@ -10,10 +10,11 @@ using EventSubRelay.Webhooks;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-// The container health check runs the executable again; it needs nothing but HTTP.
+// The container health check runs the executable again; it needs nothing but the configuration (where the relay
+// listens) and HTTP.
 if (HealthProbe.IsRequested(args))
 {
-    return await HealthProbe.RunAsync();
+    return await HealthProbe.RunAsync(WebApplication.CreateBuilder(args[1..]).Configuration, Console.Error);
 }
 
 var command = RelayCommand.Parse(args);
