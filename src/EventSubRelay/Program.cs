@@ -71,6 +71,8 @@ try
     app.UseOverlayCors();
     app.UseWhen(context => context.Request.Path.StartsWithSegments("/dashboard"), dashboard => dashboard.UseDashboard());
     app.UseAuthorization();
+    // After authorization, which authenticates overlay tokens: test alerts are limited per token.
+    app.UseRateLimiter();
 
     app.MapEventSubWebhook();
     app.MapOverlay();
