@@ -3,6 +3,7 @@ using EventSubRelay.Commands;
 using EventSubRelay.Data;
 using EventSubRelay.Operations;
 using EventSubRelay.Overlay;
+using EventSubRelay.Pages;
 using EventSubRelay.Processing;
 using EventSubRelay.StreamerBot;
 using EventSubRelay.Twitch;
@@ -79,6 +80,7 @@ try
     app.MapStreamerBot();
     app.MapRelayOperations();
     app.MapRazorPages();
+    app.MapLandingPage();
 
     await app.RunAsync();
     return 0;

@@ -40,4 +40,27 @@ public sealed class DeploymentFilesTests
         subnet.Success.Should().BeTrue("the compose network's subnet is pinned");
         trusted.Groups[1].Value.Should().Be(subnet.Groups[1].Value);
     }
+
+    [Fact]
+    public void The_image_build_gets_every_file_the_relay_embeds_from_outside_its_project()
+    {
+        var project = Read("src/EventSubRelay/EventSubRelay.csproj");
+        var dockerfile = Read("Dockerfile");
+        var ignored = Read(".dockerignore").Split('\n').Select(l => l.Trim()).ToList();
+
+        var outside = System.Text.RegularExpressions.Regex.Matches(project, "<EmbeddedResource Include=\"\\.\\./\\.\\./([^\"]+)\"")
+            .Select(m => m.Groups[1].Value).ToList();
+
+        outside.Should().Contain(["README.md", "docs/*.md"], "the relay serves its own docs");
+        foreach (var file in outside)
+        {
+            var directory = Path.GetDirectoryName(file)!.Replace('\\', '/');
+            var source = directory.Length > 0 ? directory + "/" : file;
+            dockerfile.Should().MatchRegex($"(?m)^COPY {System.Text.RegularExpressions.Regex.Escape(source)} ", $"{file} is embedded, so the build needs it");
+            if (directory.Length == 0 && ignored.Contains("*" + Path.GetExtension(file)))
+            {
+                ignored.Should().Contain("!" + file, $"{file} must reach the build context");
+            }
+        }
+    }
 }
