@@ -44,6 +44,7 @@ internal static class OverlayExtensions
         builder.Services.AddSingleton<OverlaySubscriptions>();
         builder.Services.AddSingleton<OverlayHubLogging>();
         builder.Services.AddSingleton<TestAlerts>();
+        builder.Services.AddTestAlertLimit();
         builder.Services.AddSingleton<OverlayStatusReport>();
         builder.Services.AddSingleton<InvalidTokenLimiter>();
         builder.Services.AddHostedService<RevokedTokenWatcher>();
