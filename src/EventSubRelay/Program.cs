@@ -3,6 +3,7 @@ using EventSubRelay.Commands;
 using EventSubRelay.Data;
 using EventSubRelay.Operations;
 using EventSubRelay.Overlay;
+using EventSubRelay.Pages;
 using EventSubRelay.Processing;
 using EventSubRelay.StreamerBot;
 using EventSubRelay.Twitch;
@@ -10,10 +11,11 @@ using EventSubRelay.Webhooks;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-// The container health check runs the executable again; it needs nothing but HTTP.
+// The container health check runs the executable again; it needs nothing but the configuration (where the relay
+// listens) and HTTP.
 if (HealthProbe.IsRequested(args))
 {
-    return await HealthProbe.RunAsync();
+    return await HealthProbe.RunAsync(WebApplication.CreateBuilder(args[1..]).Configuration, Console.Error);
 }
 
 var command = RelayCommand.Parse(args);
@@ -54,11 +56,13 @@ try
 
     if (command is not null)
     {
-        return await command.RunAsync(app, Console.Out, Console.Error);
+        return await command.RunAsync(app.Services, Console.Out, Console.Error);
     }
 
-    await app.MigrateIfConfiguredAsync();
+    await app.Services.MigrateIfConfiguredAsync();
 
+    // The client's address and scheme, from the proxies the settings trust (before anything reads them).
+    app.UseForwardedHeadersFromTrustedProxies();
     app.UseExceptionHandler();
     app.UseStatusCodePages();
     app.UseRelayRequestLogging();
@@ -68,12 +72,15 @@ try
     app.UseOverlayCors();
     app.UseWhen(context => context.Request.Path.StartsWithSegments("/dashboard"), dashboard => dashboard.UseDashboard());
     app.UseAuthorization();
+    // After authorization, which authenticates overlay tokens: test alerts are limited per token.
+    app.UseRateLimiter();
 
     app.MapEventSubWebhook();
     app.MapOverlay();
     app.MapStreamerBot();
     app.MapRelayOperations();
     app.MapRazorPages();
+    app.MapLandingPage();
 
     await app.RunAsync();
     return 0;

@@ -22,76 +22,117 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
     {
         var workDirectory = Path.Combine(Path.GetTempPath(), $"eventsubrelay-bench-{Guid.NewGuid():N}");
         Directory.CreateDirectory(workDirectory);
+        var databases = new List<LocalPostgres>();
         try
         {
             var binDirectory = LocalPostgres.FindBinDirectory()
                 ?? throw new InvalidOperationException("The benchmark needs PostgreSQL binaries (initdb, pg_ctl) on PATH or under /usr/lib/postgresql/*/bin.");
-            var postgres = await LocalPostgres.StartAsync(binDirectory, Path.Combine(workDirectory, "postgres"), LocalPostgres.FreePort(), durable: true, cancellationToken);
-            try
+            // One PostgreSQL per relay build, so that each one's CPU is its own.
+            var builds = options.CompareDll is null ? 1 : 2;
+            for (var i = 0; i < builds; i++)
             {
-                await RunRoundsAsync(workDirectory, binDirectory, postgres, cancellationToken);
+                var postgres = await LocalPostgres.StartAsync(binDirectory, Path.Combine(workDirectory, $"postgres{i}"), LocalPostgres.FreePort(), durable: true, cancellationToken);
+                databases.Add(postgres);
+                if (options.Statements)
+                {
+                    await using var connection = new NpgsqlConnection(postgres.ConnectionString("postgres"));
+                    await connection.OpenAsync(cancellationToken);
+                    await new NpgsqlCommand("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'", connection).ExecuteNonQueryAsync(cancellationToken);
+                    await connection.CloseAsync();
+                    await postgres.StopAsync(cancellationToken);
+                    await postgres.StartAsync(cancellationToken);
+                }
             }
-            finally
-            {
-                await postgres.StopAsync(CancellationToken.None);
-            }
+
+            await RunRoundsAsync(workDirectory, binDirectory, databases, cancellationToken);
         }
         finally
         {
+            foreach (var postgres in databases)
+            {
+                await postgres.StopAsync(CancellationToken.None);
+            }
+
             Directory.Delete(workDirectory, recursive: true);
         }
     }
 
     /// <summary>
-    /// Starts both servers, then measures (a) and (b) alternately, so that every pair of rounds sees the same
-    /// state of a shared host; the relay's durability check runs once it has stopped.
+    /// Starts every server, then measures (a) and the relay build(s) alternately, so that every round sees the same
+    /// state of a shared host for all of them; the relays' durability checks run once they have stopped.
     /// </summary>
-    private async Task RunRoundsAsync(string workDirectory, string binDirectory, LocalPostgres postgres, CancellationToken cancellationToken)
+    private async Task RunRoundsAsync(string workDirectory, string binDirectory, List<LocalPostgres> databases, CancellationToken cancellationToken)
     {
-        await postgres.CreateDatabaseAsync(Database, cancellationToken);
-        var connectionString = postgres.ConnectionString(Database);
         var bareAddress = LoopbackAddress();
-        var relayAddress = LoopbackAddress();
-        var environment = new Dictionary<string, string>(ServerEnvironment(relayAddress))
-        {
-            ["ConnectionStrings__Postgres"] = connectionString,
-            ["EventSub__Secret"] = Secret,
-            ["Database__MigrateOnStartup"] = "true",
-        };
-        foreach (var (key, value) in options.RelaySettings)
-        {
-            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        }
-
-        var rounds = new List<(LoadResult Bare, LoadResult Relay, MetricsSnapshot Stats)>();
+        var dlls = options.CompareDll is null ? [options.RelayDll ?? RelayDll()] : new[] { options.RelayDll ?? RelayDll(), options.CompareDll };
+        var relays = new List<RelayUnderTest>();
+        var rounds = new List<(LoadResult Bare, LoadResult[] Relays, MetricsSnapshot[] Stats)>();
         await using (var bare = ChildProcess.StartThisProgram("bare Kestrel", BareServer.Command, ServerEnvironment(bareAddress), Path.Combine(workDirectory, "bare.log")))
-        await using (var relay = ChildProcess.Start("relay", options.RelayDll ?? RelayDll(), [], environment, Path.Combine(workDirectory, "relay.log")))
         {
-            await bare.WaitUntilReadyAsync(new Uri(bareAddress, "/healthz"), StartupTimeout, cancellationToken);
-            await relay.WaitUntilReadyAsync(new Uri(relayAddress, "/readyz"), StartupTimeout, cancellationToken);
-            var settings = options.RelaySettings.Count == 0 ? "" : $" with {string.Join(", ", options.RelaySettings.Select(s => $"{s.Key}={s.Value}"))}";
-            output.WriteLine($"(a) bare Kestrel on {bareAddress}; (b) relay {(options.RelayDll is null ? "" : options.RelayDll + " ")}on {relayAddress}{settings}, " +
-                             $"PostgreSQL from {binDirectory} on port {postgres.Port} (fsync on); {options.Rounds} round(s) of {options.WarmupSeconds} s warm-up and {options.Seconds} s measured each…");
-
-            var metrics = new Uri(relayAddress, "/metrics");
-            using var scrape = new HttpClient();
-            var notifications = new FollowNotifications(Secret);
-            for (var round = 1; round <= options.Rounds; round++)
+            try
             {
-                var bareLoad = await MeasureAsync("(a) bare Kestrel: read body, 204", bare, null, bareAddress, notifications, cancellationToken);
-                var before = await MetricsSnapshot.ScrapeAsync(scrape, metrics, cancellationToken);
-                var relayLoad = await MeasureAsync("(b) relay /eventsub: durable 204", relay, postgres, relayAddress, notifications, cancellationToken);
-                var after = await MetricsSnapshot.ScrapeAsync(scrape, metrics, cancellationToken);
-                rounds.Add((bareLoad, relayLoad, after.Minus(before)));
-                PrintRound(round, bareLoad, relayLoad, after.Minus(before));
+                for (var i = 0; i < dlls.Length; i++)
+                {
+                    relays.Add(await RelayUnderTest.StartAsync(
+                        dlls.Length == 1 ? "(b) relay /eventsub: durable 204"
+                            : $"({(char)('b' + i)}) relay: {(i == 0 && options.RelayDll is null ? "this build" : Path.GetFileName(Path.GetDirectoryName(dlls[i])))}",
+                        dlls[i], databases[i], options.RelaySettings, options.Statements, workDirectory, i, cancellationToken));
+                }
+
+                await bare.WaitUntilReadyAsync(new Uri(bareAddress, "/healthz"), StartupTimeout, cancellationToken);
+                foreach (var relay in relays)
+                {
+                    await relay.Process.WaitUntilReadyAsync(new Uri(relay.Address, "/readyz"), StartupTimeout, cancellationToken);
+                }
+
+                var settings = options.RelaySettings.Count == 0 ? "" : $" with {string.Join(", ", options.RelaySettings.Select(s => $"{s.Key}={s.Value}"))}";
+                output.WriteLine($"(a) bare Kestrel on {bareAddress}; " + string.Join("; ", relays.Select(r => $"{r.Name}: {r.Dll} on {r.Address}, PostgreSQL on port {r.Postgres.Port}")) +
+                                 $"{settings}; PostgreSQL from {binDirectory} (fsync on); {options.Rounds} round(s) of {options.WarmupSeconds} s warm-up and {options.Seconds} s measured each…");
+
+                using var scrape = new HttpClient();
+                var notifications = new FollowNotifications(Secret);
+                for (var round = 1; round <= options.Rounds; round++)
+                {
+                    var bareLoad = await MeasureAsync("(a) bare Kestrel: read body, 204", bare, null, bareAddress, notifications, cancellationToken);
+                    var results = new LoadResult[relays.Count];
+                    var stats = new MetricsSnapshot[relays.Count];
+                    // The relays take turns going first, so neither always follows the other's after-effects (its WAL flushes, its checkpoints).
+                    foreach (var i in Enumerable.Range(0, relays.Count).Select(i => (i + round - 1) % relays.Count))
+                    {
+                        var metrics = new Uri(relays[i].Address, "/metrics");
+                        var before = await MetricsSnapshot.ScrapeAsync(scrape, metrics, cancellationToken);
+                        results[i] = await MeasureAsync(relays[i].Name, relays[i].Process, relays[i].Postgres, relays[i].Address, notifications, cancellationToken);
+                        stats[i] = (await MetricsSnapshot.ScrapeAsync(scrape, metrics, cancellationToken)).Minus(before);
+                    }
+
+                    rounds.Add((bareLoad, results, stats));
+                    PrintRound(round, bareLoad, results, stats);
+                }
+            }
+            finally
+            {
+                foreach (var relay in relays)
+                {
+                    await relay.Process.DisposeAsync();
+                }
             }
         }
 
-        // The relay has drained and stopped: every acknowledged notification must be in the table.
-        await using var dataSource = NpgsqlDataSource.Create(connectionString);
-        await using var count = dataSource.CreateCommand("SELECT count(*) FROM notifications");
-        var stored = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
-        PrintSummary(rounds, stored);
+        // The relays have drained and stopped: every acknowledged notification must be in the table, and delivered.
+        var checks = new List<(long Stored, long Undelivered)>();
+        foreach (var relay in relays)
+        {
+            checks.Add(await relay.CheckAsync(cancellationToken));
+        }
+
+        PrintSummary(relays, rounds, checks);
+        if (options.Statements)
+        {
+            for (var i = 0; i < relays.Count; i++)
+            {
+                await PrintStatementsAsync(relays[i], checks[i].Stored, cancellationToken);
+            }
+        }
     }
 
     /// <summary>One measurement of one server: warm-up, then the measured window with its CPU accounting.</summary>
@@ -104,21 +145,26 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
         return load with { Cpu = CpuSample.Take(server, postgres).Minus(cpu) };
     }
 
-    private void PrintRound(int round, LoadResult bare, LoadResult relay, MetricsSnapshot commits)
+    private void PrintRound(int round, LoadResult bare, LoadResult[] relays, MetricsSnapshot[] stats)
     {
         output.WriteLine();
         output.WriteLine($"Round {round} of {options.Rounds}: {Environment.ProcessorCount} cores, concurrency {options.Concurrency}, " +
                          $"{options.Seconds} s measured after {options.WarmupSeconds} s warm-up, channel.follow bodies of {FollowNotifications.TypicalBodyBytes} bytes, " +
                          $"load average {LoadAverage()}");
         output.WriteLine($"{"",-36} {"req/s",10} {"p50 ms",8} {"p99 ms",8} {"errors",8}");
-        foreach (var result in (LoadResult[])[bare, relay])
+        LoadResult[] all = [bare, .. relays];
+        foreach (var result in all)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"{result.Target,-36} {result.RequestsPerSecond,10:N0} {result.P50Milliseconds,8:0.00} {result.P99Milliseconds,8:0.00} {result.ErrorCount,8:N0}"));
         }
 
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{"b/a",-36} {relay.RequestsPerSecond / bare.RequestsPerSecond,10:0.00}"));
-        foreach (var result in (LoadResult[])[bare, relay])
+        foreach (var relay in relays)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{relay.Target + " / (a)",-36} {relay.RequestsPerSecond / bare.RequestsPerSecond,10:0.00}"));
+        }
+
+        foreach (var result in all)
         {
             if (result.ErrorCount > 0)
             {
@@ -126,13 +172,18 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
             }
         }
 
-        output.WriteLine(commits.Commits > 0
-            ? string.Create(CultureInfo.InvariantCulture,
-                $"relay in the measured window: {commits.Commits:N0} commits, average batch {commits.Notifications / commits.Commits:0.0} notifications; " +
-                $"{commits.EventsSent / options.Seconds:N0} overlay events sent/s; {commits.AllocatedBytes / Math.Max(1, relay.Acknowledged) / 1024:N1} KiB allocated per acknowledged notification")
-            : "relay commits in the measured window: none reported by /metrics");
+        for (var i = 0; i < relays.Length; i++)
+        {
+            var commits = stats[i];
+            output.WriteLine(commits.Commits > 0
+                ? string.Create(CultureInfo.InvariantCulture,
+                    $"{relays[i].Target} in the measured window: {commits.Commits:N0} commits, average batch {commits.Notifications / commits.Commits:0.0} notifications; " +
+                    $"{commits.EventsSent / options.Seconds:N0} overlay events sent/s; {commits.AllocatedBytes / Math.Max(1, relays[i].Acknowledged) / 1024:N1} KiB allocated per acknowledged notification")
+                : $"{relays[i].Target} commits in the measured window: none reported by /metrics");
+        }
+
         output.WriteLine("CPU per acknowledged notification in the measured window (less sensitive than req/s to other load on the machine):");
-        foreach (var result in (LoadResult[])[bare, relay])
+        foreach (var result in all)
         {
             var perRequest = (TimeSpan cpu) => result.Acknowledged == 0 ? double.NaN : cpu.TotalMicroseconds / result.Acknowledged;
             var database = result.Cpu.Postgres is { } postgres ? string.Create(CultureInfo.InvariantCulture, $", PostgreSQL {perRequest(postgres),5:0} µs") : "";
@@ -150,34 +201,111 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
         }
     }
 
-    private void PrintSummary(List<(LoadResult Bare, LoadResult Relay, MetricsSnapshot Stats)> rounds, long storedRows)
+    private void PrintSummary(List<RelayUnderTest> relays, List<(LoadResult Bare, LoadResult[] Relays, MetricsSnapshot[] Stats)> rounds, List<(long Stored, long Undelivered)> checks)
     {
         output.WriteLine();
         output.WriteLine($"Summary of {rounds.Count} round(s), concurrency {options.Concurrency} (min – max, then every round in order):");
         Line("(a) bare req/s", rounds.Select(r => r.Bare.RequestsPerSecond), "N0");
-        Line("(b) relay req/s", rounds.Select(r => r.Relay.RequestsPerSecond), "N0");
-        Line("b/a", rounds.Select(r => r.Relay.RequestsPerSecond / r.Bare.RequestsPerSecond), "0.00");
-        Line("relay p99 ms", rounds.Select(r => r.Relay.P99Milliseconds), "0.0");
-        Line("relay KiB allocated per notification", rounds.Select(r => r.Stats.AllocatedBytes / Math.Max(1, r.Relay.Acknowledged) / 1024), "0.0");
-        Line("relay + PostgreSQL CPU µs per notification", rounds.Select(r => PerNotification(r.Relay, r.Relay.Cpu.Server + (r.Relay.Cpu.Postgres ?? TimeSpan.Zero))), "0");
-        Line("  without the JIT's tiering thread", rounds.Select(r => PerNotification(r.Relay, r.Relay.Cpu.Server + (r.Relay.Cpu.Postgres ?? TimeSpan.Zero) - Jit(r.Relay))), "0");
-        Line("relay CPU µs per notification", rounds.Select(r => PerNotification(r.Relay, r.Relay.Cpu.Server)), "0");
-        Line("  without the JIT's tiering thread", rounds.Select(r => PerNotification(r.Relay, r.Relay.Cpu.Server - Jit(r.Relay))), "0");
-        Line("PostgreSQL CPU µs per notification", rounds.Select(r => PerNotification(r.Relay, r.Relay.Cpu.Postgres ?? TimeSpan.Zero)), "0");
         Line("bare Kestrel CPU µs per request", rounds.Select(r => PerNotification(r.Bare, r.Bare.Cpu.Server)), "0");
-        var errors = rounds.Sum(r => r.Relay.ErrorCount + r.Bare.ErrorCount);
-        output.WriteLine($"errors in measured windows: {errors:N0}");
+        for (var i = 0; i < relays.Count; i++)
+        {
+            var relay = i;
+            output.WriteLine(relays[i].Name + ":");
+            Line("relay req/s", rounds.Select(r => r.Relays[relay].RequestsPerSecond), "N0");
+            Line("relay / bare", rounds.Select(r => r.Relays[relay].RequestsPerSecond / r.Bare.RequestsPerSecond), "0.00");
+            Line("relay p99 ms", rounds.Select(r => r.Relays[relay].P99Milliseconds), "0.0");
+            Line("relay KiB allocated per notification", rounds.Select(r => r.Stats[relay].AllocatedBytes / Math.Max(1, r.Relays[relay].Acknowledged) / 1024), "0.0");
+            Line("relay + PostgreSQL CPU µs per notification", rounds.Select(r => PerNotification(r.Relays[relay], r.Relays[relay].Cpu.Server + (r.Relays[relay].Cpu.Postgres ?? TimeSpan.Zero))), "0");
+            Line("  without the JIT's tiering thread", rounds.Select(r => PerNotification(r.Relays[relay], r.Relays[relay].Cpu.Server + (r.Relays[relay].Cpu.Postgres ?? TimeSpan.Zero) - Jit(r.Relays[relay]))), "0");
+            Line("relay CPU µs per notification", rounds.Select(r => PerNotification(r.Relays[relay], r.Relays[relay].Cpu.Server)), "0");
+            Line("  without the JIT's tiering thread", rounds.Select(r => PerNotification(r.Relays[relay], r.Relays[relay].Cpu.Server - Jit(r.Relays[relay]))), "0");
+            Line("PostgreSQL CPU µs per notification", rounds.Select(r => PerNotification(r.Relays[relay], r.Relays[relay].Cpu.Postgres ?? TimeSpan.Zero)), "0");
 
-        var acknowledged = rounds.Sum(r => r.Relay.AcknowledgedInWholeRun);
-        var verdict = storedRows >= acknowledged ? "" : "  <-- FEWER ROWS THAN ACKNOWLEDGEMENTS";
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"relay durability check: {acknowledged:N0} notifications acknowledged with 204 (all rounds, warm-ups included), {storedRows:N0} rows stored{verdict}"));
+            var acknowledged = rounds.Sum(r => r.Relays[relay].AcknowledgedInWholeRun);
+            var (stored, undelivered) = checks[i];
+            var verdict = stored >= acknowledged ? "" : "  <-- FEWER ROWS THAN ACKNOWLEDGEMENTS";
+            var delivery = undelivered == 0 ? "all delivered" : $"{undelivered:N0} NOT DELIVERED";
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  durability check: {acknowledged:N0} notifications acknowledged with 204 (all rounds, warm-ups included), {stored:N0} rows stored{verdict}, {delivery}"));
+        }
+
+        var errors = rounds.Sum(r => r.Bare.ErrorCount + r.Relays.Sum(x => x.ErrorCount));
+        output.WriteLine($"errors in measured windows: {errors:N0}");
 
         void Line(string name, IEnumerable<double> values, string format)
         {
             var list = values.ToList();
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"  {name,-44} {list.Min().ToString(format, CultureInfo.InvariantCulture)} – {list.Max().ToString(format, CultureInfo.InvariantCulture)}   ({string.Join(", ", list.Select(v => v.ToString(format, CultureInfo.InvariantCulture)))})"));
+        }
+    }
+
+    /// <summary>The statements that took PostgreSQL's time over the whole run (warm-ups included), per stored notification.</summary>
+    private async Task PrintStatementsAsync(RelayUnderTest relay, long stored, CancellationToken cancellationToken)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(relay.ConnectionString);
+        await using var command = dataSource.CreateCommand("""
+            SELECT calls, total_exec_time, rows, wal_bytes, wal_fpi, shared_blks_hit + shared_blks_read + shared_blks_dirtied,
+                   left(regexp_replace(query, '\s+', ' ', 'g'), 110)
+            FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+            ORDER BY total_exec_time DESC LIMIT 12
+            """);
+        output.WriteLine();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{relay.Name}: statements by execution time, per stored notification ({stored:N0}), whole run:"));
+        output.WriteLine($"  {"calls",9} {"µs/notif",9} {"ms/call",8} {"rows/call",9} {"WAL B/notif",11} {"FPI/1k",7}  statement");
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var calls = reader.GetInt64(0);
+            var totalMilliseconds = reader.GetDouble(1);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  {calls,9:N0} {totalMilliseconds * 1000 / Math.Max(1, stored),9:0.0} {totalMilliseconds / Math.Max(1, calls),8:0.000} {(double)reader.GetInt64(2) / Math.Max(1, calls),9:0.0} " +
+                $"{(double)reader.GetDecimal(3) / Math.Max(1, stored),11:0} {reader.GetInt64(4) * 1000.0 / Math.Max(1, stored),7:0.0}  {reader.GetString(6)}"));
+        }
+    }
+
+    /// <summary>One relay build under test: its process, its own PostgreSQL and where it listens.</summary>
+    private sealed record RelayUnderTest(string Name, string Dll, ChildProcess Process, LocalPostgres Postgres, Uri Address, string ConnectionString)
+    {
+        public static async Task<RelayUnderTest> StartAsync(
+            string name, string dll, LocalPostgres postgres, IReadOnlyDictionary<string, string> settings, bool statements, string workDirectory, int index, CancellationToken cancellationToken)
+        {
+            await postgres.CreateDatabaseAsync(Database, cancellationToken);
+            var connectionString = postgres.ConnectionString(Database);
+            if (statements)
+            {
+                await using var dataSource = NpgsqlDataSource.Create(connectionString);
+                await using var create = dataSource.CreateCommand("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+                await create.ExecuteNonQueryAsync(cancellationToken);
+            }
+
+            var address = LoopbackAddress();
+            var environment = new Dictionary<string, string>(ServerEnvironment(address))
+            {
+                ["ConnectionStrings__Postgres"] = connectionString,
+                ["EventSub__Secret"] = Secret,
+                ["Database__MigrateOnStartup"] = "true",
+            };
+            foreach (var (key, value) in settings)
+            {
+                environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+            }
+
+            var process = ChildProcess.Start("relay", dll, [], environment, Path.Combine(workDirectory, $"relay{index}.log"));
+            return new RelayUnderTest(name, dll, process, postgres, address, connectionString);
+        }
+
+        /// <summary>Rows stored, and of them those not delivered: above their owner's watermark, or not marked delivered in builds before watermarks.</summary>
+        public async Task<(long Stored, long Undelivered)> CheckAsync(CancellationToken cancellationToken)
+        {
+            await using var dataSource = NpgsqlDataSource.Create(ConnectionString);
+            await using var count = dataSource.CreateCommand("SELECT count(*) FROM notifications");
+            var stored = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+            await using var watermarks = dataSource.CreateCommand("SELECT to_regclass('delivery_watermarks') IS NOT NULL");
+            await using var undelivered = dataSource.CreateCommand((bool)(await watermarks.ExecuteScalarAsync(cancellationToken))!
+                ? "SELECT count(*) FROM notifications n LEFT JOIN delivery_watermarks w ON w.instance_key = n.ingested_by WHERE n.seq > COALESCE(w.delivered_through, 0)"
+                : "SELECT count(*) FROM notifications WHERE delivered_at IS NULL");
+            return (stored, (long)(await undelivered.ExecuteScalarAsync(cancellationToken))!);
         }
     }
 

@@ -3,7 +3,7 @@ using System.Globalization;
 namespace EventSubRelay.Benchmarks;
 
 /// <summary>Command-line settings of one benchmark run.</summary>
-internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Concurrency, IReadOnlyDictionary<string, string> RelaySettings, string? RelayDll, int Rounds = 1)
+internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Concurrency, IReadOnlyDictionary<string, string> RelaySettings, string? RelayDll, int Rounds = 1, string? CompareDll = null, bool Statements = false)
 {
     public const string Usage = """
         Usage: dotnet run -c Release --project tests/EventSubRelay.Benchmarks -- [options]
@@ -13,6 +13,10 @@ internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Conc
           --relay-setting Key=Value   extra relay configuration, e.g. Queue:BatchWindowMilliseconds=1 (repeatable)
           --relay-dll PATH            another build of the relay, e.g. of an older commit, to compare with
           --rounds N                  measure bare Kestrel and the relay alternately N times each, both kept running (default 1)
+          --compare-dll PATH          a second build of the relay, on a PostgreSQL of its own, measured in the same rounds
+                                      (the two relays take turns going first)
+          --statements                load pg_stat_statements into each PostgreSQL and print its statements' time and WAL
+                                      per stored notification at the end (adds a little PostgreSQL CPU)
         """;
 
     /// <summary>Parses the arguments; null (after printing why) when they are wrong.</summary>
@@ -25,6 +29,8 @@ internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Conc
         var rounds = 1;
         var relaySettings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         string? relayDll = null;
+        string? compareDll = null;
+        var statements = false;
         for (var i = 0; i < args.Count; i++)
         {
             var value = i + 1 < args.Count ? args[i + 1] : null;
@@ -40,6 +46,13 @@ internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Conc
                     relayDll = Path.GetFullPath(value);
                     i++;
                     break;
+                case "--statements":
+                    statements = true;
+                    break;
+                case "--compare-dll" when File.Exists(value):
+                    compareDll = Path.GetFullPath(value);
+                    i++;
+                    break;
                 case "--relay-setting" when value?.Split('=', 2) is [{ Length: > 0 } key, var setting]:
                     relaySettings[key] = setting;
                     i++;
@@ -51,7 +64,7 @@ internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Conc
             }
         }
 
-        return new BenchmarkOptions(seconds, warmup, concurrency, relaySettings, relayDll, rounds);
+        return new BenchmarkOptions(seconds, warmup, concurrency, relaySettings, relayDll, rounds, compareDll, statements);
     }
 
     private static bool TryPositive(string? text, out int value) =>

@@ -67,19 +67,19 @@ public sealed class DurabilityTests
     {
         string connectionString;
         var sent = new List<string>();
-        Task<long> UnmarkedAsync() => Database.CountAsync(connectionString, "SELECT count(*) FROM notifications WHERE message_id = ANY(@ids) AND delivered_at IS NULL", ("ids", sent.ToArray()));
+        Task<long> UnmarkedAsync() => Database.CountAsync(connectionString, $"SELECT count(*) FROM {Database.Undelivered} AND n.message_id = ANY(@ids)", ("ids", sent.ToArray()));
         await using (var factory = await RelayFactory.StartAsync())
         {
             connectionString = factory.ConnectionString;
             var broadcaster = TwitchWebhook.NewBroadcasterId();
             await using var overlay = await factory.SubscribedOverlayAsync(broadcaster);
 
-            // Marking a notification delivered (an UPDATE) waits for a lock this test holds; storing one (an INSERT) does not.
+            // Recording a delivery (the watermark's row) waits for a lock this test holds; storing a notification does not.
             const long gate = 4_000_000_101;
             await Database.ExecuteAsync(connectionString, $$"""
                 CREATE FUNCTION wait_for_gate() RETURNS trigger LANGUAGE plpgsql AS $body$
                 BEGIN PERFORM pg_advisory_xact_lock_shared({{gate}}); RETURN NEW; END $body$;
-                CREATE TRIGGER marks_wait_for_gate BEFORE UPDATE ON notifications FOR EACH ROW EXECUTE FUNCTION wait_for_gate();
+                CREATE TRIGGER marks_wait_for_gate BEFORE INSERT OR UPDATE ON delivery_watermarks FOR EACH ROW EXECUTE FUNCTION wait_for_gate();
                 """);
             await using var holder = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString);
             await holder.OpenAsync();
@@ -125,7 +125,7 @@ public sealed class DurabilityTests
         }
 
         // Marking runs behind the sends; a stopped relay has finished it.
-        (await Database.CountAsync(connectionString, "SELECT count(*) FROM notifications WHERE delivered_at IS NULL")).Should().Be(0);
+        (await Database.CountAsync(connectionString, $"SELECT count(*) FROM {Database.Undelivered}")).Should().Be(0);
         (await Database.CountAsync(connectionString, "SELECT count(*) FROM overlay_events WHERE id = @id", ("id", stranded))).Should().Be(1);
     }
 
@@ -145,7 +145,7 @@ public sealed class DurabilityTests
         var ofCrashed = await InsertUndeliveredAsync(factory.ConnectionString, broadcaster, crashedInstance);
 
         (await overlay.NextAsync()).Id.Should().Be(ofCrashed);
-        (await Database.CountAsync(factory.ConnectionString, "SELECT count(*) FROM notifications WHERE message_id = @id AND delivered_at IS NULL", ("id", ofLive)))
+        (await Database.CountAsync(factory.ConnectionString, $"SELECT count(*) FROM {Database.Undelivered} AND n.message_id = @id", ("id", ofLive)))
             .Should().Be(1, "its owner is alive and delivers it itself");
 
         // The live instance stops: its session, and with it the lease, ends.
@@ -247,7 +247,7 @@ public sealed class DurabilityTests
         acknowledged.Should().Contain(r => r.AfterStop, "requests in flight when shutdown began are drained, not dropped");
         (await Database.CountAsync(connectionString, "SELECT count(*) FROM notifications WHERE message_id = ANY(@ids)", ("ids", acknowledged.Select(r => r.Id).ToArray())))
             .Should().Be(acknowledged.Count);
-        (await Database.CountAsync(connectionString, "SELECT count(*) FROM notifications WHERE message_id = ANY(@ids) AND delivered_at IS NULL", ("ids", acknowledged.Select(r => r.Id).ToArray())))
+        (await Database.CountAsync(connectionString, $"SELECT count(*) FROM {Database.Undelivered} AND n.message_id = ANY(@ids)", ("ids", acknowledged.Select(r => r.Id).ToArray())))
             .Should().Be(0, "shutdown finishes delivery of what it committed");
     }
 

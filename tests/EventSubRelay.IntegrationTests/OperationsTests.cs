@@ -76,18 +76,29 @@ public sealed class OperationsTests
         var broadcaster = TwitchWebhook.NewBroadcasterId();
         // Owned by the running relay (it holds its lease), so its outbox never adopts and delivers the undelivered one meanwhile.
         var owner = factory.Services.GetRequiredService<Data.InstanceLease>().Key;
-        foreach (var (id, age, delivered, seq) in new[] { ("old-delivered", 4, true, 16L), ("old-undelivered", 4, false, 32L), ("recent", 2, true, 48L) })
+        foreach (var (id, age, seq) in new[] { ("old-delivered", 4, 16L), ("old-undelivered", 4, 32L), ("recent", 2, 48L) })
         {
             await Database.ExecuteAsync(cs, """
                 INSERT INTO notifications (message_id, subscription_id, subscription_type, subscription_version, broadcaster_user_id,
-                                           message_timestamp, received_at, retry_count, payload, delivered_at, ingested_by)
-                VALUES (@id, 'sub', 'channel.follow', '2', @broadcaster, @at, @at, 0, '{}'::jsonb, CASE WHEN @delivered THEN @at END, @owner)
-                """, ("id", id), ("broadcaster", broadcaster), ("at", now.AddDays(-age)), ("delivered", delivered), ("owner", owner));
+                                           message_timestamp, received_at, retry_count, payload, ingested_by)
+                VALUES (@id, 'sub', 'channel.follow', '2', @broadcaster, @at, @at, 0, '{}', @owner)
+                """, ("id", id), ("broadcaster", broadcaster), ("at", now.AddDays(-age)), ("owner", owner));
             await Database.ExecuteAsync(cs, """
                 INSERT INTO overlay_events (seq, id, notification_message_id, broadcaster_user_id, type, is_test, time_stamp, data)
                 VALUES (@seq, @id, @id, @broadcaster, 'channel.follow', false, @at, '{}'::jsonb)
                 """, ("seq", seq), ("id", id), ("broadcaster", broadcaster), ("at", now.AddDays(-age)));
+            if (id == "old-delivered")
+            {
+                // Delivered: the owner's watermark reaches it, and not the ones stored after it.
+                await Database.ExecuteAsync(cs, """
+                    INSERT INTO delivery_watermarks (instance_key, delivered_through)
+                    SELECT ingested_by, seq FROM notifications WHERE message_id = @id
+                    """, ("id", id));
+            }
         }
+
+        // An instance long gone, whose notifications were all deleted before: its watermark goes too.
+        await Database.ExecuteAsync(cs, "INSERT INTO delivery_watermarks (instance_key, delivered_through) VALUES (4000000201, 7)");
 
         var deleted = await factory.Services.GetRequiredService<RetentionService>().DeleteExpiredAsync(CancellationToken.None);
 
@@ -95,6 +106,7 @@ public sealed class OperationsTests
         (await Database.ScalarAsync<string[]>(cs, "SELECT array_agg(message_id ORDER BY message_id) FROM notifications"))
             .Should().Equal("old-undelivered", "recent");
         (await Database.ScalarAsync<string[]>(cs, "SELECT array_agg(id) FROM overlay_events")).Should().Equal("recent");
+        (await Database.ScalarAsync<long[]>(cs, "SELECT array_agg(instance_key) FROM delivery_watermarks")).Should().Equal(owner);
     }
 
     [Theory]

@@ -63,30 +63,6 @@ public sealed class StartupTests
     }
 
     [Fact]
-    public async Task Overlay_token_commands_create_list_rotate_and_revoke()
-    {
-        var environment = RelayProcess.Environment(await (await PostgresServer.Shared).CreateDatabaseAsync());
-        var broadcaster = TwitchWebhook.NewBroadcasterId();
-
-        var (created, createOutput) = await RelayProcess.RunCommandAsync(environment, "overlay-token", "create", "--broadcaster", broadcaster, "--name", "alert-box");
-        var id = Regex.Match(createOutput, "Created overlay token (\\S+)").Groups[1].Value;
-        var (listed, listOutput) = await RelayProcess.RunCommandAsync(environment, "overlay-token", "list", "--broadcaster", broadcaster);
-        var (rotated, rotateOutput) = await RelayProcess.RunCommandAsync(environment, "overlay-token", "rotate", id);
-        var newId = Regex.Match(rotateOutput, "and created (\\S+)").Groups[1].Value;
-        var (revoked, _) = await RelayProcess.RunCommandAsync(environment, "overlay-token", "revoke", newId);
-        var (revokedAgain, _) = await RelayProcess.RunCommandAsync(environment, "overlay-token", "revoke", newId);
-        var (_, finalList) = await RelayProcess.RunCommandAsync(environment, "overlay-token", "list");
-        var (badUsage, usage) = await RelayProcess.RunCommandAsync(environment, "overlay-token", "create", "--broadcaster", "not-a-number");
-
-        (created, listed, rotated, revoked, revokedAgain, badUsage).Should().Be((0, 0, 0, 0, 1, 2));
-        createOutput.Should().MatchRegex("esr_[A-Za-z0-9_-]{43}");
-        listOutput.Should().Contain(id).And.Contain("alert-box").And.Contain("active").And.NotContain("esr_");
-        rotateOutput.Should().Contain($"Revoked overlay token {id}");
-        finalList.Split('\n').Where(l => l.Contains(broadcaster, StringComparison.Ordinal)).Should().HaveCount(2).And.OnlyContain(l => l.Contains("revoked", StringComparison.Ordinal));
-        usage.Should().Contain("Usage:");
-    }
-
-    [Fact]
     public async Task Production_with_a_placeholder_client_id_exits_naming_the_setting()
     {
         var environment = RelayProcess.Environment(await (await PostgresServer.Shared).CreateDatabaseAsync());

@@ -21,7 +21,8 @@ public sealed class TestAlertTests
     [Fact]
     public async Task Every_event_type_has_a_test_alert_that_reaches_overlays_marked_as_test_and_touches_no_state()
     {
-        await using var factory = await RelayFactory.StartAsync();
+        // One alert of every type, more than the default limit allows in a minute.
+        await using var factory = await RelayFactory.StartAsync(new Dictionary<string, string?> { ["Overlay:TestAlertsPerMinute"] = "1000" });
         var broadcaster = TwitchWebhook.NewBroadcasterId();
         await using var overlay = await factory.SubscribedOverlayAsync(broadcaster);
         var token = overlay.Token;
@@ -71,6 +72,39 @@ public sealed class TestAlertTests
         (await unknown.Content.ReadAsStringAsync()).Should().Contain("Explosion").And.Contain("Follow");
         missing.StatusCode.Should().Be(HttpStatusCode.BadRequest);
         anonymous.StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task A_token_over_its_test_alerts_per_minute_gets_429_problem_details_with_retry_after_and_other_tokens_still_send()
+    {
+        await using var factory = await RelayFactory.StartAsync(new Dictionary<string, string?> { ["Overlay:TestAlertsPerMinute"] = "5" });
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        await using var overlay = await factory.SubscribedOverlayAsync(broadcaster);
+        using var flooding = Authorized(factory, overlay.Token);
+        // Another token of the same broadcaster, and so from the same address: the limit is the token's own.
+        using var other = Authorized(factory, await factory.CreateOverlayTokenAsync(broadcaster, "second"));
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 8; i++)
+        {
+            using var response = await flooding.PostAsJsonAsync("/api/test-alerts", new { type = "Follow" });
+            statuses.Add(response.StatusCode);
+        }
+
+        using var refused = await flooding.PostAsJsonAsync("/api/test-alerts", new { type = "Follow" });
+        using var fromOther = await other.PostAsJsonAsync("/api/test-alerts", new { type = "Cheer" });
+
+        statuses.Should().Equal([.. Enumerable.Repeat(HttpStatusCode.OK, 5), .. Enumerable.Repeat(HttpStatusCode.TooManyRequests, 3)]);
+        refused.StatusCode.Should().Be(HttpStatusCode.TooManyRequests);
+        refused.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        var problem = (await refused.Content.ReadFromJsonAsync<JsonObject>())!;
+        problem["status"]!.GetValue<int>().Should().Be(429);
+        problem["detail"]!.GetValue<string>().Should().Contain("5");
+        refused.Headers.RetryAfter!.Delta!.Value.Should().BeGreaterThan(TimeSpan.Zero).And.BeLessThanOrEqualTo(TimeSpan.FromMinutes(1));
+        fromOther.StatusCode.Should().Be(HttpStatusCode.OK, "another token has its own allowance");
+
+        var marker = await factory.SendNotificationAsync(broadcaster);
+        (await overlay.ReceivedBeforeAsync(marker)).Select(e => e.Event.Type).Should().Equal([.. Enumerable.Repeat("Follow", 5), "Cheer"], "refused alerts are not sent");
     }
 
     private static HttpClient Authorized(RelayFactory factory, string token)

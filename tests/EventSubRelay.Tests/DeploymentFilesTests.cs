@@ -27,4 +27,40 @@ public sealed class DeploymentFilesTests
         compose.Should().Contain("max-size:").And.Contain("max-file:");
         System.Text.RegularExpressions.Regex.Matches(compose, @"^    logging:", System.Text.RegularExpressions.RegexOptions.Multiline).Should().HaveCount(2, "both services rotate their logs");
     }
+
+    [Fact]
+    public void Compose_believes_forwarded_headers_only_from_its_own_pinned_network()
+    {
+        var compose = Read("docker-compose.yml");
+
+        var trusted = System.Text.RegularExpressions.Regex.Match(compose, $@"^\s+{EventSubRelay.Operations.TrustedProxies.Section}__KnownNetworks: (\S+)$", System.Text.RegularExpressions.RegexOptions.Multiline);
+        var subnet = System.Text.RegularExpressions.Regex.Match(compose, @"^\s+- subnet: (\S+)$", System.Text.RegularExpressions.RegexOptions.Multiline);
+
+        trusted.Success.Should().BeTrue("the relay names the proxies' network it believes");
+        subnet.Success.Should().BeTrue("the compose network's subnet is pinned");
+        trusted.Groups[1].Value.Should().Be(subnet.Groups[1].Value);
+    }
+
+    [Fact]
+    public void The_image_build_gets_every_file_the_relay_embeds_from_outside_its_project()
+    {
+        var project = Read("src/EventSubRelay/EventSubRelay.csproj");
+        var dockerfile = Read("Dockerfile");
+        var ignored = Read(".dockerignore").Split('\n').Select(l => l.Trim()).ToList();
+
+        var outside = System.Text.RegularExpressions.Regex.Matches(project, "<EmbeddedResource Include=\"\\.\\./\\.\\./([^\"]+)\"")
+            .Select(m => m.Groups[1].Value).ToList();
+
+        outside.Should().Contain(["README.md", "docs/*.md"], "the relay serves its own docs");
+        foreach (var file in outside)
+        {
+            var directory = Path.GetDirectoryName(file)!.Replace('\\', '/');
+            var source = directory.Length > 0 ? directory + "/" : file;
+            dockerfile.Should().MatchRegex($"(?m)^COPY {System.Text.RegularExpressions.Regex.Escape(source)} ", $"{file} is embedded, so the build needs it");
+            if (directory.Length == 0 && ignored.Contains("*" + Path.GetExtension(file)))
+            {
+                ignored.Should().Contain("!" + file, $"{file} must reach the build context");
+            }
+        }
+    }
 }

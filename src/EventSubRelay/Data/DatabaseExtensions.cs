@@ -74,12 +74,12 @@ internal static class DatabaseExtensions
     }
 
     /// <summary>Applies migrations when configured to. A failing migration stops the host.</summary>
-    public static async Task MigrateIfConfiguredAsync(this IHost app)
+    public static async Task MigrateIfConfiguredAsync(this IServiceProvider services)
     {
-        var options = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value;
+        var options = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DatabaseOptions>>().Value;
         if (options.MigrateOnStartup)
         {
-            await MigrateAsync(app.Services, CancellationToken.None);
+            await MigrateAsync(services, CancellationToken.None);
         }
     }
 

@@ -16,9 +16,8 @@ internal sealed class StoredNotification
     public int RetryCount { get; set; }
     /// <summary>The body as Twitch sent it. Stored as text: the relay never queries inside it, so PostgreSQL need not parse it.</summary>
     public required string Payload { get; set; }
-    public DateTimeOffset? DeliveredAt { get; set; }
 
-    /// <summary>When delivery set it aside because it failed for a reason retrying cannot fix (it is then also <see cref="DeliveredAt"/>).</summary>
+    /// <summary>When delivery set it aside because it failed for a reason retrying cannot fix (it then counts as delivered).</summary>
     public DateTimeOffset? DeadLetteredAt { get; set; }
 
     /// <summary>Why delivery set it aside (the database's error), at most <see cref="MaxDeliveryErrorLength"/> characters.</summary>
@@ -26,8 +25,23 @@ internal sealed class StoredNotification
 
     public const int MaxDeliveryErrorLength = 1000;
 
-    /// <summary>The instance that committed it and is delivering it (see <c>InstanceLease</c>).</summary>
+    /// <summary>The instance that committed it (see <c>InstanceLease</c>); whether it is delivered is that instance's <see cref="DeliveryWatermark"/>.</summary>
     public long IngestedBy { get; set; }
+}
+
+/// <summary>
+/// How far the notifications one instance committed are delivered: every one of them (<see cref="StoredNotification.IngestedBy"/>
+/// = <see cref="InstanceKey"/>) with a sequence number up to <see cref="DeliveredThrough"/> is delivered or set aside; those
+/// above it may not be. An instance without a row has delivered nothing. One small row per instance, updated once per
+/// delivered batch, instead of an update of every notification.
+/// </summary>
+internal sealed class DeliveryWatermark
+{
+    public long InstanceKey { get; set; }
+    public long DeliveredThrough { get; set; }
+
+    /// <summary>The live instance delivering what a stopped <see cref="InstanceKey"/> left undelivered (the outbox), if any.</summary>
+    public long? AdoptedBy { get; set; }
 }
 
 /// <summary>An event as overlays receive it, kept for replay and history.</summary>

@@ -11,6 +11,7 @@ internal sealed partial class RelayDbContext(DbContextOptions<RelayDbContext> op
     public DbSet<LinkedAccount> LinkedAccounts => Set<LinkedAccount>();
     public DbSet<SubscriptionBlock> SubscriptionBlocks => Set<SubscriptionBlock>();
     public DbSet<StoredNotification> Notifications => Set<StoredNotification>();
+    public DbSet<DeliveryWatermark> DeliveryWatermarks => Set<DeliveryWatermark>();
     public DbSet<StoredOverlayEvent> OverlayEvents => Set<StoredOverlayEvent>();
     public DbSet<OverlayToken> OverlayTokens => Set<OverlayToken>();
     public DbSet<StreamerBotCursor> StreamerBotCursors => Set<StreamerBotCursor>();
@@ -52,8 +53,20 @@ internal sealed class StoredNotificationConfiguration : IEntityTypeConfiguration
         builder.HasIndex(n => new { n.BroadcasterUserId, n.DeadLetteredAt }, "ix_notifications_dead_letters").HasFilter("dead_lettered_at IS NOT NULL");
         // Rows arrive in time order, so a BRIN index serves the retention job at a fraction of a B-tree's cost per insert.
         builder.HasIndex(n => n.ReceivedAt).HasMethod("brin");
-        // The outbox scan at start-up reads only undelivered rows.
-        builder.HasIndex(n => n.Seq, "ix_notifications_undelivered").HasFilter("delivered_at IS NULL");
+        // The outbox finds each instance's notifications above its delivery watermark. An instance's rows arrive in
+        // sequence order, so each insert lands at the right edge of its owner's part of the index.
+        builder.HasIndex(n => new { n.IngestedBy, n.Seq }, "ix_notifications_owner");
+    }
+}
+
+internal sealed class DeliveryWatermarkConfiguration : IEntityTypeConfiguration<DeliveryWatermark>
+{
+    public void Configure(EntityTypeBuilder<DeliveryWatermark> builder)
+    {
+        builder.ToTable("delivery_watermarks");
+        builder.HasKey(w => w.InstanceKey);
+        // Keys are random lease keys handed out by the instances themselves.
+        builder.Property(w => w.InstanceKey).ValueGeneratedNever();
     }
 }
 

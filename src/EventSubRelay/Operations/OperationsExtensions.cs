@@ -1,5 +1,3 @@
-using EventSubRelay.Data;
-using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
@@ -57,9 +55,10 @@ internal static class OperationsExtensions
     /// <summary>Health checks and OpenTelemetry metrics (Prometheus format at /metrics).</summary>
     public static void AddRelayOperations(this IHostApplicationBuilder builder)
     {
-        // With ASPNETCORE_FORWARDEDHEADERS_ENABLED the host's forwarded-headers middleware trusts the proxy's scheme;
-        // its host as well, so that the OAuth redirect_uri and the overlay URLs name the public host.
-        builder.Services.Configure<ForwardedHeadersOptions>(options => options.ForwardedHeaders |= ForwardedHeaders.XForwardedHost);
+        // Forwarded headers (client address, scheme, and host, so that the OAuth redirect_uri and the overlay URLs name
+        // the public host) are believed from the listed proxies only, or loopback.
+        builder.Services.AddSingleton(services => TrustedProxies.Read(services.GetRequiredService<IConfiguration>()));
+        builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<TrustedProxies>((options, trusted) => trusted.ApplyTo(options));
 
         builder.Services.AddHealthChecks()
             .AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag]);
@@ -69,6 +68,19 @@ internal static class OperationsExtensions
             .AddRuntimeInstrumentation()
             .AddMeter(MeterName)
             .AddPrometheusExporter());
+    }
+
+    /// <summary>
+    /// Runs the forwarded-headers middleware when <c>ForwardedHeaders:KnownProxies</c> or <c>KnownNetworks</c> list a
+    /// proxy (with <c>ASPNETCORE_FORWARDEDHEADERS_ENABLED=true</c> the host runs it already, first). Reading the lists here
+    /// stops a relay with a bad entry at start-up, whether or not it is used.
+    /// </summary>
+    public static void UseForwardedHeadersFromTrustedProxies(this WebApplication app)
+    {
+        if (app.Services.GetRequiredService<TrustedProxies>().AreListed && !TrustedProxies.HostRunsMiddleware(app.Configuration))
+        {
+            app.UseForwardedHeaders();
+        }
     }
 
     public static void MapRelayOperations(this WebApplication app)

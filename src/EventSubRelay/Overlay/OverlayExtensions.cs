@@ -1,7 +1,9 @@
 using EventSubRelay.Events;
 using MessagePack.Resolvers;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
+using Microsoft.Extensions.Options;
 
 namespace EventSubRelay.Overlay;
 
@@ -42,6 +44,7 @@ internal static class OverlayExtensions
         builder.Services.AddSingleton<OverlaySubscriptions>();
         builder.Services.AddSingleton<OverlayHubLogging>();
         builder.Services.AddSingleton<TestAlerts>();
+        builder.Services.AddTestAlertLimit();
         builder.Services.AddSingleton<OverlayStatusReport>();
         builder.Services.AddSingleton<InvalidTokenLimiter>();
         builder.Services.AddHostedService<RevokedTokenWatcher>();
@@ -56,8 +59,21 @@ internal static class OverlayExtensions
     {
         endpoints.MapOverlayPage();
         var withToken = endpoints.MapGroup("").RequireAuthorization(OverlayTokenAuthentication.PolicyName).RequireCors(OverlayCors.PolicyName);
-        withToken.MapHub<OverlayHub>(HubPath);
+        withToken.MapOverlayHub();
         withToken.MapOverlayStatus();
         withToken.MapTestAlerts();
+    }
+
+    /// <summary>
+    /// <c>MapHub</c>, with each connection's unread output bounded (<see cref="UnreadOutputLimit"/>): a client that
+    /// stops reading is dropped instead of holding up the sends to everyone else.
+    /// </summary>
+    private static void MapOverlayHub(this IEndpointRouteBuilder endpoints)
+    {
+        var maxUnreadBytes = endpoints.ServiceProvider.GetRequiredService<IOptions<OverlayOptions>>().Value.MaxUnreadBytesPerConnection;
+        var logger = endpoints.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(UnreadOutputLimit));
+        var dispatcher = new HttpConnectionDispatcherOptions { TransportMaxBufferSize = maxUnreadBytes };
+        endpoints.MapConnections(HubPath, dispatcher, connections => connections.UseUnreadOutputLimit(maxUnreadBytes, logger).UseHub<OverlayHub>())
+            .WithMetadata(new HubMetadata(typeof(OverlayHub)));
     }
 }

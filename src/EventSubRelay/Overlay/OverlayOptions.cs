@@ -18,6 +18,18 @@ internal sealed class OverlayOptions
     [Range(1, 10_000)]
     public int InvalidTokenAttemptsPerMinute { get; set; } = 20;
 
+    /// <summary>Test alerts (<c>POST /api/test-alerts</c>) one overlay token may send per minute before it is refused with 429.</summary>
+    [Range(1, 100_000)]
+    public int TestAlertsPerMinute { get; set; } = 30;
+
+    /// <summary>
+    /// What one overlay connection may have waiting to be sent because its client does not read (SignalR's
+    /// <c>TransportMaxBufferSize</c>); a connection with more is dropped at once and resumes when it reconnects.
+    /// An alert is about a kilobyte, so a reading client, even on a slow link, is far below it.
+    /// </summary>
+    [Range(16 * 1024, 256 * 1024 * 1024)]
+    public int MaxUnreadBytesPerConnection { get; set; } = 1024 * 1024;
+
     /// <summary>
     /// Origins whose pages may call the overlay endpoints (<c>null</c> is the origin of a local file); empty or
     /// <c>*</c>: any origin. Tokens, not cookies, authenticate overlays, so no origin is ever sent credentials.

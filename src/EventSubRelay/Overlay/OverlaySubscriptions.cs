@@ -225,7 +225,9 @@ internal sealed class OverlaySubscriptions(
     private async Task<ResumeResult> SendMissedAsync(OverlayConnection connection, long afterSeq, CancellationToken cancellationToken)
     {
         var (missed, skipped) = await store.MissedAsync(connection.BroadcasterUserId, afterSeq, connection.Snapshot(), options.Value.ToReplayLimits(), cancellationToken);
-        // A client too slow to take its replay must not hold up the broadcaster's live events.
+        // A reading client takes its replay at its own pace; one too slow to take it must not hold up the
+        // broadcaster's live events.
+        using var patience = UnreadOutputLimit.AllowWaiting();
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(ReplaySendTimeout);
         var client = hub.Clients.Client(connection.Id);

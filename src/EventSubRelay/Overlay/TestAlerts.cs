@@ -1,8 +1,12 @@
+using System.Globalization;
 using System.Reflection;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using EventSubRelay.Events;
+using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 
 namespace EventSubRelay.Overlay;
 
@@ -59,11 +63,50 @@ internal sealed class TestAlerts(CatalogueMapper mapper, OverlayFanOut fanOut, T
     private sealed record Sample(string Type, string Version, JsonObject Event);
 }
 
-/// <summary><c>POST /api/test-alerts</c> with <c>{ "type": "Follow" }</c>: a test alert for the token's broadcaster.</summary>
+/// <summary>
+/// <c>POST /api/test-alerts</c> with <c>{ "type": "Follow" }</c>: a test alert for the token's broadcaster, at most
+/// <see cref="OverlayOptions.TestAlertsPerMinute"/> per overlay token (not per address: tokens are what callers
+/// have, and a streamer's overlays and tools often share one address).
+/// </summary>
 internal static class TestAlertEndpoint
 {
+    private const string RateLimitPolicy = "test-alerts";
+
+    /// <summary>The per-token limit; the rate limiting middleware runs after authorization, which sets the token's claims.</summary>
+    public static void AddTestAlertLimit(this IServiceCollection services) =>
+        services.AddRateLimiter(options =>
+        {
+            options.AddPolicy(RateLimitPolicy, context =>
+            {
+                var perMinute = context.RequestServices.GetRequiredService<IOptions<OverlayOptions>>().Value.TestAlertsPerMinute;
+                return RateLimitPartition.GetFixedWindowLimiter(
+                    context.User.FindFirst(OverlayTokenAuthentication.TokenIdClaim)?.Value ?? "",
+                    _ => new FixedWindowRateLimiterOptions { PermitLimit = perMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+            });
+            options.OnRejected = RefuseAsync;
+        });
+
     public static void MapTestAlerts(this IEndpointRouteBuilder endpoints) =>
-        endpoints.MapPost("/api/test-alerts", SendAsync);
+        endpoints.MapPost("/api/test-alerts", SendAsync).RequireRateLimiting(RateLimitPolicy);
+
+    private static async ValueTask RefuseAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
+    {
+        var context = rejected.HttpContext;
+        var perMinute = context.RequestServices.GetRequiredService<IOptions<OverlayOptions>>().Value.TestAlertsPerMinute;
+        var retryAfter = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromMinutes(1);
+        context.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+        context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = context,
+            ProblemDetails =
+            {
+                Status = StatusCodes.Status429TooManyRequests,
+                Title = "Too many test alerts",
+                Detail = $"An overlay token may send {perMinute} test alerts a minute; try again in {Math.Ceiling(retryAfter.TotalSeconds)} s.",
+            },
+        });
+    }
 
     private static async Task<Results<Ok<TestAlertResult>, ProblemHttpResult>> SendAsync(TestAlertRequest? request, HttpContext context, TestAlerts alerts, CancellationToken cancellationToken)
     {

@@ -6,7 +6,7 @@ namespace EventSubRelay.Processing;
 
 /// <summary>
 /// Delivers committed notifications: maps each to overlay events, stores them, sends each broadcaster's in its
-/// turn of the sequencing gate, and marks the notifications delivered. It starts with the outbox (what stopped
+/// turn of the sequencing gate, and moves the delivery watermark of their owner. It starts with the outbox (what stopped
 /// instances, this one's previous run included, committed but did not deliver), so a crash between commit and
 /// send loses nothing; only then does it let overlays join (<see cref="OverlaySequencer.Begin"/>).
 /// </summary>
@@ -14,7 +14,7 @@ internal sealed class DeliveryWorker(
     DeliveryQueue queue,
     OrphanSweeper orphans,
     DeliveryLanes lanes,
-    DeliveryMarks marks,
+    DeliveryWatermarks watermarks,
     NotificationStore store,
     InstanceLease lease,
     IOverlayEventMapper mapper,
@@ -43,7 +43,7 @@ internal sealed class DeliveryWorker(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await WithRetryAsync(async ct => { await lease.EnsureHeldAsync(ct); return true; }, "(taking the instance lease)", stoppingToken);
-        var marking = marks.RunAsync(_abandon.Token);
+        var marking = watermarks.RunAsync(_abandon.Token);
         try
         {
             await DeliverOutboxAsync(stoppingToken);
@@ -65,7 +65,7 @@ internal sealed class DeliveryWorker(
         }
         finally
         {
-            marks.Complete();
+            watermarks.Complete();
             await marking;
         }
     }
@@ -74,12 +74,14 @@ internal sealed class DeliveryWorker(
     private async Task DeliverAsync(DeliveryBatch batch, CancellationToken cancellationToken)
     {
         await _inFlight.WaitAsync(cancellationToken);
+        // In the order batches arrive, before any later batch can be done (see DeliveryWatermarks).
+        var registration = watermarks.Begin(batch);
         var toSend = await MapAndStoreAsync(batch, cancellationToken);
         var sends = toSend
             .GroupBy(e => e.BroadcasterUserId, StringComparer.Ordinal)
             .Select(broadcaster => lanes.Run(broadcaster.Key, () => SendInTurnAsync(broadcaster.Key, [.. broadcaster], cancellationToken)))
             .ToList();
-        _ = MarkWhenSentAsync(batch, sends, toSend.Count, cancellationToken);
+        _ = MarkWhenSentAsync(batch, registration, sends, toSend.Count, cancellationToken);
     }
 
     /// <summary>
@@ -198,12 +200,12 @@ internal sealed class DeliveryWorker(
     }
 
     /// <summary>Marks the batch delivered once every send is done; abandoned at shutdown, it is left to the outbox.</summary>
-    private async Task MarkWhenSentAsync(DeliveryBatch batch, List<Task> sends, int eventCount, CancellationToken cancellationToken)
+    private async Task MarkWhenSentAsync(DeliveryBatch batch, DeliveredPrefixes.Batch registration, List<Task> sends, int eventCount, CancellationToken cancellationToken)
     {
         try
         {
             await Task.WhenAll(sends);
-            marks.Add([.. batch.Notifications.Select(n => n.MessageId)]);
+            watermarks.Delivered(registration);
             metrics.Delivered(eventCount);
             if (batch.CommittedAt is { } committedAt)
             {
@@ -212,7 +214,7 @@ internal sealed class DeliveryWorker(
         }
         catch (Exception) when (cancellationToken.IsCancellationRequested)
         {
-            // Sent in part or not at all: not marked, so the next start delivers the batch again from the outbox.
+            // Sent in part or not at all: the watermark stays below it, so the outbox delivers it again after the restart.
         }
         finally
         {
@@ -223,11 +225,10 @@ internal sealed class DeliveryWorker(
     private async Task DeliverOutboxAsync(CancellationToken stoppingToken)
     {
         var total = 0;
-        IReadOnlyList<CommittedNotification> page;
-        while ((page = await WithRetryAsync(orphans.AdoptAsync, "(adopting the outbox)", stoppingToken)).Count > 0)
+        while (await WithRetryAsync(orphans.AdoptAsync, "(adopting the outbox)", stoppingToken) is { } page)
         {
-            await DeliverAsync(new DeliveryBatch(page, Redelivery: true), stoppingToken);
-            total += page.Count;
+            await DeliverAsync(page, stoppingToken);
+            total += page.Notifications.Count;
         }
 
         await lanes.IdleAsync();

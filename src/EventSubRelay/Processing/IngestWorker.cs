@@ -13,6 +13,7 @@ internal sealed class IngestWorker(
     NotificationQueue queue,
     NotificationStore store,
     DeliveryQueue delivery,
+    Data.InstanceLease lease,
     RelayMetrics metrics,
     IOptions<QueueOptions> options,
     TimeProvider time,
@@ -161,15 +162,16 @@ internal sealed class IngestWorker(
             })
             .ToList();
 
-        await delivery.EnqueueAsync(new DeliveryBatch(committed, Redelivery: false, CommittedAt: time.GetTimestamp()));
+        await delivery.EnqueueAsync(new DeliveryBatch(committed, lease.Key, Redelivery: false, CommittedAt: time.GetTimestamp()));
     }
 }
 
 /// <summary>
-/// Committed notifications to deliver; <paramref name="Redelivery"/> when they may have been sent before;
+/// Committed notifications to deliver, in sequence order, all of one <paramref name="Owner"/> (the instance that committed
+/// them, whose delivery watermark they move); <paramref name="Redelivery"/> when they may have been sent before;
 /// <paramref name="CommittedAt"/> (a <see cref="TimeProvider.GetTimestamp"/>) for live batches, to measure delivery.
 /// </summary>
-internal sealed record DeliveryBatch(IReadOnlyList<CommittedNotification> Notifications, bool Redelivery, long? CommittedAt = null);
+internal sealed record DeliveryBatch(IReadOnlyList<CommittedNotification> Notifications, long Owner, bool Redelivery, long? CommittedAt = null);
 
 /// <summary>
 /// Committed notifications on their way to overlays, delivered one batch at a time so events go out in

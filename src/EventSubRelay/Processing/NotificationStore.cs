@@ -64,11 +64,11 @@ internal sealed class NotificationStore(
         return inserted;
     }
 
-    /// <summary>Sets a notification aside: delivered (the outbox skips it) and dead-lettered, with the reason.</summary>
+    /// <summary>Sets a notification aside, with the reason; once its batch is done, the delivery watermark passes over it like a delivered one.</summary>
     public async Task DeadLetterAsync(string messageId, string error, DateTimeOffset at, CancellationToken cancellationToken)
     {
         await using var command = delivery.CreateCommand("""
-            UPDATE notifications SET delivered_at = @at, dead_lettered_at = @at, delivery_error = left(@error, @max)
+            UPDATE notifications SET dead_lettered_at = @at, delivery_error = left(@error, @max)
             WHERE message_id = @id
             """);
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("at", at.ToUniversalTime()));
@@ -78,55 +78,97 @@ internal sealed class NotificationStore(
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public async Task MarkDeliveredAsync(IReadOnlyList<string> messageIds, DateTimeOffset deliveredAt, CancellationToken cancellationToken)
+    /// <summary>
+    /// Raises the delivery watermarks of these owners (never lowers one: two instances may deliver for the same
+    /// stopped owner for a moment, and each only ever claims a prefix it has delivered). Rows are locked in owner
+    /// order, like the outbox's takeover, so the two never deadlock.
+    /// </summary>
+    public async Task AdvanceWatermarksAsync(IReadOnlyList<(long Owner, long DeliveredThrough)> watermarks, CancellationToken cancellationToken)
     {
-        await using var command = delivery.CreateCommand("UPDATE notifications SET delivered_at = @at WHERE message_id = ANY(@ids)");
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("at", deliveredAt.ToUniversalTime()));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("ids", messageIds.ToArray()));
+        await using var command = delivery.CreateCommand("""
+            INSERT INTO delivery_watermarks AS w (instance_key, delivered_through)
+            SELECT * FROM unnest(@owner, @through) ORDER BY 1
+            ON CONFLICT (instance_key) DO UPDATE SET delivered_through = GREATEST(w.delivered_through, excluded.delivered_through)
+            """);
+        command.AddArray("owner", watermarks, w => w.Owner, NpgsqlDbType.Bigint);
+        command.AddArray("through", watermarks, w => w.DeliveredThrough, NpgsqlDbType.Bigint);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>
-    /// Takes over undelivered notifications of instances that are no longer alive (their advisory lock is
-    /// free), oldest first, and returns them for delivery by this instance. The owners' locks are held
-    /// while the rows change hands, so two instances never adopt the same rows.
+    /// Takes over the outbox of instances that are no longer alive (their advisory lock is free) and that no live
+    /// instance has taken over already: returns every such owner this instance now delivers for, with its delivery
+    /// watermark, when it has notifications above it. The owners' locks are held while they change hands, so two
+    /// instances never take over the same owner at once.
     /// </summary>
-    public async Task<IReadOnlyList<CommittedNotification>> AdoptOrphansAsync(int limit, CancellationToken cancellationToken)
+    /// <remarks>
+    /// The owners come from <c>ix_notifications_owner</c> one distinct value at a time (a recursive skip scan), so the
+    /// cost grows with the number of instances that committed within the retention period, not with the table.
+    /// Owner 0 holds rows from before ownership existed; no instance ever holds its lock.
+    /// </remarks>
+    public async Task<IReadOnlyList<(long Owner, long DeliveredThrough)>> AdoptOrphanedOwnersAsync(CancellationToken cancellationToken)
     {
         await using var connection = await delivery.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
         await using var command = new NpgsqlCommand("""
-            WITH dead AS (
-                SELECT owner FROM (SELECT DISTINCT ingested_by AS owner FROM notifications
-                                   WHERE delivered_at IS NULL AND ingested_by <> @me) owners
-                WHERE pg_try_advisory_xact_lock(owner)),
-            orphans AS (
-                SELECT message_id FROM notifications
-                WHERE delivered_at IS NULL AND ingested_by IN (SELECT owner FROM dead)
-                ORDER BY seq LIMIT @limit)
-            UPDATE notifications n SET ingested_by = @me FROM orphans o WHERE n.message_id = o.message_id
-            RETURNING n.message_id, n.seq, n.subscription_type, n.subscription_version, n.broadcaster_user_id, n.message_timestamp, n.payload
+            WITH RECURSIVE owners(owner) AS (
+                (SELECT ingested_by FROM notifications ORDER BY ingested_by LIMIT 1)
+                UNION ALL
+                SELECT (SELECT n.ingested_by FROM notifications n WHERE n.ingested_by > o.owner ORDER BY n.ingested_by LIMIT 1)
+                FROM owners o WHERE o.owner IS NOT NULL),
+            behind AS MATERIALIZED (
+                SELECT o.owner, COALESCE(w.delivered_through, 0) AS delivered_through, w.adopted_by
+                FROM owners o LEFT JOIN delivery_watermarks w ON w.instance_key = o.owner
+                WHERE o.owner IS NOT NULL AND o.owner <> @me
+                  AND EXISTS (SELECT 1 FROM notifications n WHERE n.ingested_by = o.owner AND n.seq > COALESCE(w.delivered_through, 0))),
+            orphaned AS (
+                SELECT owner, delivered_through FROM behind
+                WHERE pg_try_advisory_xact_lock(owner)
+                  AND (adopted_by IS NULL OR adopted_by = @me OR pg_try_advisory_xact_lock(adopted_by)))
+            INSERT INTO delivery_watermarks AS w (instance_key, delivered_through, adopted_by)
+            SELECT owner, delivered_through, @me FROM orphaned ORDER BY owner
+            ON CONFLICT (instance_key) DO UPDATE SET adopted_by = excluded.adopted_by
+            RETURNING w.instance_key, w.delivered_through
             """, connection, transaction);
         command.Parameters.Add(new NpgsqlParameter<long>("me", lease.Key));
-        command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
-        var rows = new List<CommittedNotification>();
+        var owners = new List<(long, long)>();
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                rows.Add(new CommittedNotification(
-                    reader.GetString(0),
-                    reader.GetInt64(1),
-                    reader.GetString(2),
-                    reader.GetString(3),
-                    reader.IsDBNull(4) ? null : reader.GetString(4),
-                    reader.GetFieldValue<DateTimeOffset>(5),
-                    reader.GetString(6)));
+                owners.Add((reader.GetInt64(0), reader.GetInt64(1)));
             }
         }
 
         await transaction.CommitAsync(cancellationToken);
-        rows.Sort((a, b) => a.Seq.CompareTo(b.Seq));
+        return owners;
+    }
+
+    /// <summary>The owner's notifications after <paramref name="afterSeq"/>, in sequence order, at most <paramref name="limit"/>.</summary>
+    public async Task<IReadOnlyList<CommittedNotification>> ReadOwnedAfterAsync(long owner, long afterSeq, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = delivery.CreateCommand("""
+            SELECT message_id, seq, subscription_type, subscription_version, broadcaster_user_id, message_timestamp, payload
+            FROM notifications WHERE ingested_by = @owner AND seq > @after
+            ORDER BY seq LIMIT @limit
+            """);
+        command.Parameters.Add(new NpgsqlParameter<long>("owner", owner));
+        command.Parameters.Add(new NpgsqlParameter<long>("after", afterSeq));
+        command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+        var rows = new List<CommittedNotification>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(new CommittedNotification(
+                reader.GetString(0),
+                reader.GetInt64(1),
+                reader.GetString(2),
+                reader.GetString(3),
+                reader.IsDBNull(4) ? null : reader.GetString(4),
+                reader.GetFieldValue<DateTimeOffset>(5),
+                reader.GetString(6)));
+        }
+
         return rows;
     }
 }

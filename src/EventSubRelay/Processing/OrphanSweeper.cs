@@ -1,13 +1,13 @@
 using System.Threading.Channels;
 using EventSubRelay.Data;
-using EventSubRelay.Events;
 
 namespace EventSubRelay.Processing;
 
 /// <summary>
 /// Adopts notifications that instances which stopped (this one's previous run included) committed but did not
-/// deliver: the outbox. Delivery adopts everything at start-up; <see cref="RunAsync"/> then looks again every
-/// <see cref="QueueOptions.OrphanSweepSeconds"/> and queues what it finds behind the live batches.
+/// deliver: the outbox, everything above a stopped instance's delivery watermark. Delivery adopts everything at
+/// start-up; <see cref="RunAsync"/> then looks again every <see cref="QueueOptions.OrphanSweepSeconds"/> and queues
+/// what it finds behind the live batches.
 /// </summary>
 internal sealed class OrphanSweeper(
     NotificationStore store,
@@ -19,8 +19,26 @@ internal sealed class OrphanSweeper(
 {
     private const int Page = 500;
 
-    /// <summary>The next page of orphans, oldest first, now owned by this instance (empty when none are left).</summary>
-    public Task<IReadOnlyList<CommittedNotification>> AdoptAsync(CancellationToken cancellationToken) => store.AdoptOrphansAsync(Page, cancellationToken);
+    // Per adopted owner, the last sequence number given to delivery: pages already queued are above the owner's
+    // watermark until they are delivered, and are not read again. Used by one caller at a time (start-up, then the sweep).
+    private readonly Dictionary<long, long> _queuedThrough = [];
+
+    /// <summary>The next page of orphans of one stopped owner, oldest first, now delivered by this instance; null when none are left.</summary>
+    public async Task<DeliveryBatch?> AdoptAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (owner, deliveredThrough) in await store.AdoptOrphanedOwnersAsync(cancellationToken))
+        {
+            var after = Math.Max(deliveredThrough, _queuedThrough.GetValueOrDefault(owner));
+            var page = await store.ReadOwnedAfterAsync(owner, after, Page, cancellationToken);
+            if (page.Count > 0)
+            {
+                _queuedThrough[owner] = page[^1].Seq;
+                return new DeliveryBatch(page, owner, Redelivery: true);
+            }
+        }
+
+        return null;
+    }
 
     public async Task RunAsync(CancellationToken stoppingToken)
     {
@@ -33,11 +51,11 @@ internal sealed class OrphanSweeper(
                 try
                 {
                     await lease.EnsureHeldAsync(stoppingToken);
-                    IReadOnlyList<CommittedNotification> page;
-                    while ((page = await AdoptAsync(stoppingToken)).Count > 0)
+                    while (await AdoptAsync(stoppingToken) is { } page)
                     {
-                        logger.LogWarning("Adopted {Count} notifications left undelivered by a stopped instance (first {MessageId})", page.Count, page[0].MessageId);
-                        await delivery.EnqueueAsync(new DeliveryBatch(page, Redelivery: true), stoppingToken);
+                        logger.LogWarning("Adopted {Count} notifications left undelivered by stopped instance {InstanceKey} (first {MessageId})",
+                            page.Notifications.Count, page.Owner, page.Notifications[0].MessageId);
+                        await delivery.EnqueueAsync(page, stoppingToken);
                     }
                 }
                 catch (Exception exception) when (exception is not OperationCanceledException and not ChannelClosedException)
@@ -48,7 +66,7 @@ internal sealed class OrphanSweeper(
         }
         catch (Exception exception) when (exception is OperationCanceledException or ChannelClosedException)
         {
-            // Shutting down: what was adopted but not delivered is adopted again by the next instance.
+            // Shutting down: what was adopted but not delivered stays above its owner's watermark, for the next instance.
         }
     }
 }

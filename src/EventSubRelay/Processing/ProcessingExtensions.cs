@@ -16,7 +16,7 @@ internal static class ProcessingExtensions
         builder.Services.AddSingleton<NotificationStore>();
         builder.Services.AddSingleton<DeliveryQueue>();
         builder.Services.AddSingleton<DeliveryLanes>();
-        builder.Services.AddSingleton<DeliveryMarks>();
+        builder.Services.AddSingleton<DeliveryWatermarks>();
         builder.Services.AddSingleton<OrphanSweeper>();
         builder.Services.AddSingleton<DerivationState>();
         builder.Services.AddMemoryCache();

@@ -28,8 +28,17 @@ internal sealed class RetentionService(NpgsqlDataSource dataSource, IOptions<Sto
     {
         var cutoff = Time.GetUtcNow().AddDays(-options.Value.RetentionDays).ToUniversalTime();
         await using var batch = dataSource.CreateBatch();
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM notifications WHERE received_at < $1 AND delivered_at IS NOT NULL") { Parameters = { new() { Value = cutoff } } });
+        // Delivered: at or below the delivery watermark of the instance that committed it.
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+            DELETE FROM notifications n WHERE n.received_at < $1
+              AND n.seq <= COALESCE((SELECT w.delivered_through FROM delivery_watermarks w WHERE w.instance_key = n.ingested_by), 0)
+            """) { Parameters = { new() { Value = cutoff } } });
         batch.BatchCommands.Add(new NpgsqlBatchCommand("DELETE FROM overlay_events WHERE time_stamp < $1") { Parameters = { new() { Value = cutoff } } });
+        // The watermark of an instance none of whose notifications are left says nothing any more (its next ones, if it
+        // is still running, are above it anyway, and it writes its row again).
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
+            DELETE FROM delivery_watermarks w WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.ingested_by = w.instance_key)
+            """));
         // Derivation state that can no longer matter: who spoke in streams that have ended, bombs long claimed.
         batch.BatchCommands.Add(new NpgsqlBatchCommand("""
             DELETE FROM stream_chatters c USING channel_state s

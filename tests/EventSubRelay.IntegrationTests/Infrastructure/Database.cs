@@ -5,6 +5,12 @@ namespace EventSubRelay.IntegrationTests.Infrastructure;
 /// <summary>Direct SQL against a relay's database, to check or arrange what is stored.</summary>
 public static class Database
 {
+    /// <summary>
+    /// The notifications not delivered yet, as <c>FROM {Undelivered} AND …</c>: those above the delivery watermark of the
+    /// instance that committed them (<c>n</c> is the notification).
+    /// </summary>
+    public const string Undelivered = "notifications n LEFT JOIN delivery_watermarks w ON w.instance_key = n.ingested_by WHERE n.seq > COALESCE(w.delivered_through, 0)";
+
     public static async Task<T> ScalarAsync<T>(string connectionString, string sql, params (string Name, object Value)[] parameters)
     {
         await using var connection = new NpgsqlConnection(connectionString);

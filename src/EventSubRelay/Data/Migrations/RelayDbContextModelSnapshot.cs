@@ -66,6 +66,25 @@ namespace EventSubRelay.Data.Migrations
                     b.ToTable("channel_state", (string)null);
                 });
 
+            modelBuilder.Entity("EventSubRelay.Data.DeliveryWatermark", b =>
+                {
+                    b.Property<long>("InstanceKey")
+                        .HasColumnType("bigint")
+                        .HasColumnName("instance_key");
+
+                    b.Property<long?>("AdoptedBy")
+                        .HasColumnType("bigint")
+                        .HasColumnName("adopted_by");
+
+                    b.Property<long>("DeliveredThrough")
+                        .HasColumnType("bigint")
+                        .HasColumnName("delivered_through");
+
+                    b.HasKey("InstanceKey");
+
+                    b.ToTable("delivery_watermarks", (string)null);
+                });
+
             modelBuilder.Entity("EventSubRelay.Data.EventSubSubscription", b =>
                 {
                     b.Property<string>("Id")
@@ -375,10 +394,6 @@ namespace EventSubRelay.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("dead_lettered_at");
 
-                    b.Property<DateTimeOffset?>("DeliveredAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("delivered_at");
-
                     b.Property<string>("DeliveryError")
                         .HasMaxLength(1000)
                         .HasColumnType("character varying(1000)")
@@ -438,8 +453,7 @@ namespace EventSubRelay.Data.Migrations
                     b.HasIndex(new[] { "BroadcasterUserId", "DeadLetteredAt" }, "ix_notifications_dead_letters")
                         .HasFilter("dead_lettered_at IS NOT NULL");
 
-                    b.HasIndex(new[] { "Seq" }, "ix_notifications_undelivered")
-                        .HasFilter("delivered_at IS NULL");
+                    b.HasIndex(new[] { "IngestedBy", "Seq" }, "ix_notifications_owner");
 
                     b.ToTable("notifications", (string)null);
                 });
