@@ -63,4 +63,28 @@ public sealed class DeploymentFilesTests
             }
         }
     }
+
+    [Fact]
+    public void The_dockerfile_builds_and_runs_on_exact_versions_of_the_sdk_and_runtime_the_relay_targets()
+    {
+        var images = System.Text.RegularExpressions.Regex.Matches(Read("Dockerfile"), @"(?m)^FROM\s+(\S+)")
+            .Select(m => m.Groups[1].Value).ToList();
+        var target = System.Text.RegularExpressions.Regex.Match(Read("Directory.Build.props"), @"<TargetFramework>net(\d+\.\d+)</TargetFramework>").Groups[1].Value;
+        var sdk = System.Text.Json.JsonDocument.Parse(Read("global.json")).RootElement.GetProperty("sdk");
+
+        images.Should().HaveCount(2).And.AllSatisfy(image => image.Should().MatchRegex(@"^mcr\.microsoft\.com/dotnet/(sdk|aspnet):\d+\.\d+\.\d+$",
+            "a floating tag (latest, 10.0) gives a rebuild other bits than the ones tested"));
+        var build = new Version(images[0].Split(':')[1]);
+        var runtime = new Version(images[1].Split(':')[1]);
+        images[0].Should().StartWith("mcr.microsoft.com/dotnet/sdk:");
+        images[1].Should().StartWith("mcr.microsoft.com/dotnet/aspnet:");
+        $"{runtime.Major}.{runtime.Minor}".Should().Be(target, "the runtime runs what the project targets");
+        var wanted = new Version(sdk.GetProperty("version").GetString()!);
+        (build.Major, build.Minor).Should().Be((wanted.Major, wanted.Minor), "global.json's SDK rolls forward within its major and minor only");
+        build.Build.Should().BeGreaterThanOrEqualTo(wanted.Build, "global.json asks for at least this SDK");
+        if (build.Build / 100 != wanted.Build / 100)
+        {
+            sdk.GetProperty("rollForward").GetString().Should().BeOneOf(["latestFeature", "feature", "latestMinor", "minor", "latestMajor", "major"], "the image's SDK is of a later feature band than global.json's");
+        }
+    }
 }
