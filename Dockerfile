@@ -8,6 +8,9 @@ COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/EventSubRelay/EventSubRelay.csproj src/EventSubRelay/
 RUN dotnet restore src/EventSubRelay/EventSubRelay.csproj
 COPY src/ src/
+# The relay embeds its README and docs, and serves them at /docs/.
+COPY README.md ./
+COPY docs/ docs/
 RUN dotnet publish src/EventSubRelay/EventSubRelay.csproj -c Release --no-restore -o /app
 
 # Run: the ASP.NET Core runtime only, as the image's unprivileged user.

@@ -3,6 +3,7 @@ using EventSubRelay.Commands;
 using EventSubRelay.Data;
 using EventSubRelay.Operations;
 using EventSubRelay.Overlay;
+using EventSubRelay.Pages;
 using EventSubRelay.Processing;
 using EventSubRelay.StreamerBot;
 using EventSubRelay.Twitch;
@@ -10,10 +11,11 @@ using EventSubRelay.Webhooks;
 using Microsoft.Extensions.Options;
 using Npgsql;
 
-// The container health check runs the executable again; it needs nothing but HTTP.
+// The container health check runs the executable again; it needs nothing but the configuration (where the relay
+// listens) and HTTP.
 if (HealthProbe.IsRequested(args))
 {
-    return await HealthProbe.RunAsync();
+    return await HealthProbe.RunAsync(WebApplication.CreateBuilder(args[1..]).Configuration, Console.Error);
 }
 
 var command = RelayCommand.Parse(args);
@@ -78,6 +80,7 @@ try
     app.MapStreamerBot();
     app.MapRelayOperations();
     app.MapRazorPages();
+    app.MapLandingPage();
 
     await app.RunAsync();
     return 0;

@@ -361,7 +361,11 @@ public sealed partial class AccountTests : IAsyncLifetime
         await using var relay = await RelayFactory.StartAsync();
         using var dashboard = new DashboardClient(relay.BaseAddress);
 
-        (await dashboard.GetAsync()).Should().Contain("id=\"not-configured\"").And.NotContain("Log in with Twitch");
+        var page = await dashboard.GetAsync();
+        page.Should().Contain("id=\"not-configured\"").And.NotContain("Log in with Twitch");
+        page.Should().Contain("<code>Twitch:ClientId</code>").And.Contain("<code>Twitch__ClientId</code>").And.Contain("<code>TWITCH_CLIENT_ID</code>")
+            .And.Contain("<code>Twitch__ClientSecret</code>").And.Contain("<code>TWITCH_CALLBACK_URL</code>");
+        page.Should().Contain("id=\"works-without-app\"").And.Contain("overlay-token create").And.Contain("/api/test-alerts");
         var broadcaster = TwitchWebhook.NewBroadcasterId();
         await using var overlay = await relay.SubscribedOverlayAsync(broadcaster, "Follow");
         var sent = await relay.SendNotificationAsync(broadcaster);

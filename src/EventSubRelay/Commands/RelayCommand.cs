@@ -1,4 +1,5 @@
 using EventSubRelay.Data;
+using EventSubRelay.Operations;
 using EventSubRelay.Overlay;
 using EventSubRelay.Twitch;
 using Microsoft.Extensions.Options;
@@ -7,7 +8,8 @@ namespace EventSubRelay.Commands;
 
 /// <summary>
 /// Commands the relay executable runs instead of serving:
-/// <c>migrate</c>, <c>overlay-token create|list|revoke</c>, and for developers <c>add-migration</c>.
+/// <c>migrate</c>, <c>overlay-token create|list|revoke|rotate</c>, and for developers <c>add-migration</c>
+/// (<c>healthcheck</c>, which needs no database, runs before the host is built: <see cref="HealthProbe"/>).
 /// </summary>
 internal sealed record RelayCommand(string Name, IReadOnlyList<string> Arguments)
 {
@@ -22,6 +24,9 @@ internal sealed record RelayCommand(string Name, IReadOnlyList<string> Arguments
           EventSubRelay overlay-token list [--broadcaster <user id>]
           EventSubRelay overlay-token revoke <token id>
           EventSubRelay overlay-token rotate <token id>       replace a token by a new one with the same name
+          EventSubRelay healthcheck                       exit 0 when the relay on this machine answers /healthz, where the
+                                                          configuration says it listens (Kestrel:Endpoints, ASPNETCORE_URLS or
+                                                          --urls, ASPNETCORE_HTTP_PORTS; else port 5000); the container health check
           EventSubRelay add-migration <Name>              (developers) write a new EF Core migration to src/EventSubRelay/Data/Migrations
         """;
 
@@ -191,16 +196,7 @@ internal sealed record RelayCommand(string Name, IReadOnlyList<string> Arguments
             return callback.GetLeftPart(UriPartial.Authority);
         }
 
-        var configuration = services.GetRequiredService<IConfiguration>();
-        if (configuration["urls"]?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() is { } listen
-            && Uri.TryCreate(listen.Replace("://+", "://localhost").Replace("://*", "://localhost").Replace("://0.0.0.0", "://localhost").Replace("://[::]", "://localhost"), UriKind.Absolute, out var local))
-        {
-            return local.GetLeftPart(UriPartial.Authority);
-        }
-
-        // Kestrel's own default when neither ASPNETCORE_URLS nor ASPNETCORE_HTTP_PORTS says otherwise.
-        var port = configuration["http_ports"]?.Split(';', ',').FirstOrDefault()?.Trim();
-        return $"http://localhost:{(string.IsNullOrEmpty(port) ? "5000" : port)}";
+        return ListenAddresses.Local(services.GetRequiredService<IConfiguration>())[0].GetLeftPart(UriPartial.Authority);
     }
 
     private static Dictionary<string, string> Options(IReadOnlyList<string> arguments)

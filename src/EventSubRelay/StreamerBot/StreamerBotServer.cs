@@ -41,16 +41,9 @@ internal sealed class StreamerBotServer(
 
     public async Task HandleAsync(HttpContext context)
     {
+        // An address the invalid-token limiter holds is still upgraded: the token comes only after the upgrade (the
+        // challenge's answer), and a valid one gets in, as on the hub; only its invalid tokens are refused.
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-        if (invalidTokens.IsBlocked(address))
-        {
-            // Refused at the upgrade, so the client backs off instead of reconnecting every second.
-            context.Response.Headers.RetryAfter = "60";
-            await Results.Problem(title: "Too many invalid overlay tokens", detail: "This address presented too many invalid overlay tokens; try again in a minute.",
-                statusCode: StatusCodes.Status429TooManyRequests).ExecuteAsync(context);
-            return;
-        }
-
         if (!context.WebSockets.IsWebSocketRequest)
         {
             await Results.Problem(title: "WebSocket required", detail: "This is a Streamer.bot-protocol WebSocket endpoint; connect with ws:// or wss://.",

@@ -120,6 +120,9 @@ internal sealed class StreamerBotSession(
         }
     }
 
+    /// <summary>The error (and close reason, within its 123 bytes) for an invalid token from an address over the limit.</summary>
+    public const string TooManyInvalidTokens = "Too many invalid overlay tokens from this address; try again in a minute";
+
     private async Task<bool> AuthenticateAsync(string challenge, string remoteAddress, CancellationToken cancellation)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellation);
@@ -150,9 +153,17 @@ internal sealed class StreamerBotSession(
         var identity = await server.Authentication.VerifyAsync(challenge, answer, cancellation);
         if (identity is null)
         {
-            server.InvalidTokens.RecordFailure(remoteAddress);
-            await SendAsync(StreamerBotFrames.Error(request.Id, "Authentication failed"), cancellation);
-            (_closeStatus, _closeReason) = (WebSocketCloseStatus.PolicyViolation, "Authentication failed");
+            // As on the hub: an address over the limit is told so (its attempt is not counted again); a valid token
+            // from it was admitted above.
+            var limited = server.InvalidTokens.IsBlocked(remoteAddress);
+            if (!limited)
+            {
+                server.InvalidTokens.RecordFailure(remoteAddress);
+            }
+
+            var error = limited ? TooManyInvalidTokens : "Authentication failed";
+            await SendAsync(StreamerBotFrames.Error(request.Id, error), cancellation);
+            (_closeStatus, _closeReason) = (WebSocketCloseStatus.PolicyViolation, error);
             return false;
         }
 

@@ -67,11 +67,14 @@ public sealed class RelayProcess : IAsyncDisposable
         return environment;
     }
 
-    /// <summary>Starts the relay on a loopback port and waits until it is ready.</summary>
-    public static async Task<RelayProcess> StartAsync(IDictionary<string, string> environment, int? port = null)
+    /// <summary>
+    /// Starts the relay on a loopback port (or on <paramref name="urls"/>, which must include that port on loopback) and
+    /// waits until it is ready.
+    /// </summary>
+    public static async Task<RelayProcess> StartAsync(IDictionary<string, string> environment, int? port = null, string? urls = null)
     {
         var baseAddress = new Uri($"http://127.0.0.1:{port ?? LocalPostgres.FreePort()}");
-        var startInfo = Start(["--urls", baseAddress.ToString()], environment);
+        var startInfo = Start(["--urls", urls ?? baseAddress.ToString()], environment);
         var process = Process.Start(startInfo) ?? throw new InvalidOperationException("Could not start the relay.");
         var relay = new RelayProcess(process, baseAddress);
         process.OutputDataReceived += (_, e) => relay.Append(e.Data);
