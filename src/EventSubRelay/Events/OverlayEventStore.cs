@@ -137,6 +137,38 @@ internal sealed class OverlayEventStore(
         return (events, (int)(total - events.Count));
     }
 
+    /// <summary>
+    /// The broadcaster's stored events above <paramref name="afterSeq"/>, oldest first and at most
+    /// <paramref name="limit"/>, of the given types (all when null), leaving out those in
+    /// <paramref name="delivered"/> and those older than the replay window or their type's freshness.
+    /// </summary>
+    public async Task<IReadOnlyList<OverlayEnvelope>> UndeliveredAsync(
+        string broadcasterUserId, long afterSeq, long[] delivered, string[]? types, ReplayLimits limits, int limit, CancellationToken cancellationToken)
+    {
+        var fresh = limits.FreshnessMinutes.Where(f => f.Value < limits.WindowMinutes).ToList();
+        using var turn = await TakeReplayTurnAsync(cancellationToken);
+        await using var command = shared.CreateCommand($"""
+            SELECT {Columns} FROM overlay_events e
+            WHERE e.broadcaster_user_id = @broadcaster AND e.seq > @after AND e.seq <> ALL(@delivered)
+              AND (@types::text[] IS NULL OR e.type = ANY(@types))
+              AND e.time_stamp >= @now - make_interval(mins => COALESCE(
+                    (SELECT f.minutes FROM unnest(@fresh_types, @fresh_minutes) AS f(type, minutes) WHERE f.type = e.type), @window))
+            ORDER BY e.seq
+            LIMIT @limit
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string>("broadcaster", broadcasterUserId));
+        command.Parameters.Add(new NpgsqlParameter<long>("after", afterSeq));
+        command.Parameters.Add(new NpgsqlParameter<long[]>("delivered", delivered));
+        command.Parameters.Add(new NpgsqlParameter("types", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = (object?)types ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow().ToUniversalTime()));
+        command.Parameters.Add(new NpgsqlParameter<string[]>("fresh_types", [.. fresh.Select(f => f.Key)]));
+        command.Parameters.Add(new NpgsqlParameter<int[]>("fresh_minutes", [.. fresh.Select(f => f.Value)]));
+        command.Parameters.Add(new NpgsqlParameter<int>("window", limits.WindowMinutes));
+        command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await ReadEnvelopesAsync(reader, broadcasterUserId, cancellationToken);
+    }
+
     /// <summary>The broadcaster's most recent events of the given types (all when null), oldest first.</summary>
     public async Task<IReadOnlyList<OverlayEnvelope>> RecentAsync(string broadcasterUserId, int count, string[]? types, CancellationToken cancellationToken)
     {

@@ -3,9 +3,7 @@ using MessagePack.Resolvers;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http.Connections;
 using Microsoft.AspNetCore.SignalR;
-using Microsoft.AspNetCore.SignalR.StackExchangeRedis;
 using Microsoft.Extensions.Options;
-using StackExchange.Redis;
 
 namespace EventSubRelay.Overlay;
 
@@ -21,16 +19,18 @@ internal static class OverlayExtensions
             policy => policy.AddAuthenticationSchemes(OverlayTokenAuthentication.SchemeName).RequireAuthenticatedUser()));
         builder.Services.AddOptions<OverlayOptions>().BindConfiguration(OverlayOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.AddOverlayCors();
-        var signalR = builder.Services.AddSignalR(options => options.AddFilter<OverlayHubLogging>())
+        builder.Services.AddSignalR(options => options.AddFilter<OverlayHubLogging>())
             .AddMessagePackProtocol(options => options.SerializerOptions = options.SerializerOptions.WithResolver(
                 CompositeResolver.Create([JsonElementMessagePackFormatter.Instance], [ContractlessStandardResolver.Instance])));
 
-        // Several instances share groups through Redis; without it the relay runs alone.
-        var sharedGroups = builder.Configuration["SignalR:Redis"] is { Length: > 0 };
+        // Several instances pass each other their events through Redis (the hub's groups are each instance's own);
+        // without it the relay runs alone.
+        var redis = builder.Configuration["SignalR:Redis"];
+        var sharedGroups = redis is { Length: > 0 };
         if (sharedGroups)
         {
-            signalR.AddStackExchangeRedis(builder.Configuration["SignalR:Redis"]!, options => options.Configuration.ChannelPrefix = RedisChannel.Literal("eventsubrelay"));
-            builder.Services.AddOptions<RedisOptions>().Configure<IServiceProvider, ILogger<OverlaySubscriptions>>(ResyncAfterBackplaneOutage);
+            builder.Services.AddSingleton(services => ActivatorUtilities.CreateInstance<OverlayBackplane>(services, redis!));
+            builder.Services.AddHostedService(services => services.GetRequiredService<OverlayBackplane>());
         }
 
         builder.Services.AddScoped<OverlayTokens>();
@@ -39,7 +39,7 @@ internal static class OverlayExtensions
         builder.Services.AddSingleton(services =>
         {
             var store = services.GetRequiredService<OverlayEventStore>();
-            return new OverlaySequencer(sharedGroups, store.LatestSeqAsync);
+            return new OverlaySequencer(sharedGroups, store.LatestSeqAsync, services.GetRequiredService<TimeProvider>());
         });
         builder.Services.AddSingleton<OverlaySubscriptions>();
         builder.Services.AddSingleton<OverlayHubLogging>();
@@ -50,31 +50,6 @@ internal static class OverlayExtensions
         builder.Services.AddHostedService<RevokedTokenWatcher>();
         builder.Services.AddHostedService<OverlayConnectionDirectory>();
     }
-
-    /// <summary>
-    /// Redis does not keep what is published while a subscriber is away, so events sent while this instance's
-    /// subscription to the backplane was down never reached its overlays. When the subscription is back, the
-    /// instance ends its overlay connections: clients reconnect and resume from their last sequence number,
-    /// and the replay brings what they missed (it is stored before it is sent).
-    /// </summary>
-    /// <remarks>
-    /// The connections are looked up when the backplane comes back, not when the options are made: the hub's
-    /// lifetime manager, which <see cref="OverlaySubscriptions"/> needs, is itself made from these options.
-    /// </remarks>
-    private static void ResyncAfterBackplaneOutage(RedisOptions options, IServiceProvider services, ILogger<OverlaySubscriptions> logger) =>
-        options.ConnectionFactory = async writer =>
-        {
-            var redis = await ConnectionMultiplexer.ConnectAsync(options.Configuration, writer);
-            redis.ConnectionRestored += (_, restored) =>
-            {
-                if (restored.ConnectionType == ConnectionType.Subscription)
-                {
-                    var closed = services.GetRequiredService<OverlaySubscriptions>().AbortAll();
-                    logger.LogWarning("The Redis backplane is back after an outage; closed {Count} overlay connections so they resume what they missed", closed);
-                }
-            };
-            return redis;
-        };
 
     /// <summary>
     /// The overlay endpoints: the page (public: it asks for the token itself), and behind the one token policy

@@ -4,22 +4,42 @@ using Microsoft.AspNetCore.SignalR;
 namespace EventSubRelay.Overlay;
 
 /// <summary>
-/// Sends an event to the broadcaster's overlay groups and tells the other endpoints' listeners. It neither
-/// stores nor orders: delivery calls it in the broadcaster's turn (<see cref="OverlaySequencer"/>), test alerts
-/// call it directly.
+/// Sends an event to this instance's overlay groups of the broadcaster, tells the other endpoints' listeners, and
+/// with several instances publishes it to the others (<see cref="OverlayBackplane"/>). It neither stores nor
+/// orders: delivery calls it in the broadcaster's turn (<see cref="OverlaySequencer"/>), test alerts directly.
 /// </summary>
-internal sealed class OverlayFanOut(IHubContext<OverlayHub> hub, IEnumerable<IOverlayEnvelopeListener> listeners)
+internal sealed class OverlayFanOut(IHubContext<OverlayHub> hub, IEnumerable<IOverlayEnvelopeListener> listeners, OverlayBackplane? backplane = null)
 {
     private readonly IOverlayEnvelopeListener[] _listeners = [.. listeners];
 
-    public async Task SendAsync(OverlayEnvelope envelope, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends the event in <paramref name="turn"/> (null for test alerts, which are not stored). A retry after a
+    /// failed publish does not give this instance's overlays the event again: the turn knows it went out.
+    /// </summary>
+    public async Task SendAsync(OverlayEnvelope envelope, OverlaySequencer.Turn? turn, CancellationToken cancellationToken)
+    {
+        if (turn is null || !turn.HasSent(envelope.Seq))
+        {
+            await SendToGroupsAsync(hub, envelope, cancellationToken);
+            foreach (var listener in _listeners)
+            {
+                listener.Sent(envelope);
+            }
+
+            turn?.Sent(envelope.Seq);
+        }
+
+        if (backplane is not null)
+        {
+            await backplane.PublishAsync(envelope, cancellationToken);
+        }
+    }
+
+    /// <summary>Sends to this instance's connections in the broadcaster's groups.</summary>
+    internal static Task SendToGroupsAsync(IHubContext<OverlayHub> hub, OverlayEnvelope envelope, CancellationToken cancellationToken)
     {
         // A connection is never in both groups (see OverlaySubscriptions), so nobody receives it twice.
         string[] groups = [OverlayGroups.For(envelope.BroadcasterUserId, OverlayGroups.AllTypes), OverlayGroups.For(envelope.BroadcasterUserId, envelope.Event.Type)];
-        await hub.Clients.Groups(groups).SendAsync(OverlayClientMethods.Event, envelope, cancellationToken);
-        foreach (var listener in _listeners)
-        {
-            listener.Sent(envelope);
-        }
+        return hub.Clients.Groups(groups).SendAsync(OverlayClientMethods.Event, envelope, cancellationToken);
     }
 }

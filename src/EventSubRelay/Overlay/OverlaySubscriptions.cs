@@ -23,7 +23,12 @@ internal sealed class OverlaySubscriptions(
     /// <summary>How long a connection may take to receive its replay before it is left out of it.</summary>
     private static readonly TimeSpan ReplaySendTimeout = TimeSpan.FromSeconds(5);
 
+    /// <summary>How many missed events one query of a catch-up reads.</summary>
+    private const int CatchUpPage = 500;
+
     private readonly ConcurrentDictionary<string, OverlayConnection> _connections = new(StringComparer.Ordinal);
+    private readonly Lock _countsLock = new();
+    private readonly Dictionary<string, int> _perBroadcaster = new(StringComparer.Ordinal);
 
     public OverlayConnection Connect(HubCallerContext context, long? resumeAfter)
     {
@@ -36,10 +41,45 @@ internal sealed class OverlaySubscriptions(
             time.GetUtcNow(),
             resumeAfter);
         _connections[connection.Id] = connection;
+        lock (_countsLock)
+        {
+            _perBroadcaster[connection.BroadcasterUserId] = _perBroadcaster.GetValueOrDefault(connection.BroadcasterUserId) + 1;
+        }
+
         return connection;
     }
 
-    public void Disconnect(string connectionId) => _connections.TryRemove(connectionId, out _);
+    public void Disconnect(string connectionId)
+    {
+        if (_connections.TryRemove(connectionId, out var connection))
+        {
+            lock (_countsLock)
+            {
+                if (--_perBroadcaster[connection.BroadcasterUserId] == 0)
+                {
+                    _perBroadcaster.Remove(connection.BroadcasterUserId);
+                }
+            }
+        }
+    }
+
+    /// <summary>Whether the broadcaster has overlays connected to this instance.</summary>
+    public bool HasConnections(string broadcasterUserId)
+    {
+        lock (_countsLock)
+        {
+            return _perBroadcaster.ContainsKey(broadcasterUserId);
+        }
+    }
+
+    /// <summary>The broadcasters with overlays connected to this instance.</summary>
+    public IReadOnlyList<string> Broadcasters()
+    {
+        lock (_countsLock)
+        {
+            return [.. _perBroadcaster.Keys];
+        }
+    }
 
     public OverlayConnection Get(string connectionId) =>
         _connections.TryGetValue(connectionId, out var connection) ? connection : throw new HubException("The connection is closing.");
@@ -130,6 +170,54 @@ internal sealed class OverlaySubscriptions(
         return await SendMissedAsync(connection, afterSeq, cancellationToken);
     }
 
+    /// <summary>
+    /// Sends each of the broadcaster's connections, in order, the stored events it should have received live but
+    /// that never reached this instance (the backplane was away), skipping every event this instance gave its
+    /// overlays already. In the broadcaster's turn, so live events wait behind it and none goes out twice.
+    /// Returns how many events were caught up.
+    /// </summary>
+    /// <remarks>
+    /// A connection should have received live every event of its types above where its subscription began
+    /// (<see cref="OverlayConnection.Began"/>). Events older than the replay window (or their type's freshness)
+    /// are left out, as a resume leaves them out; the count limit of a resume does not apply. A connection that
+    /// cannot take what it missed in time is closed, so it reconnects and resumes.
+    /// </remarks>
+    public async Task<int> CatchUpAsync(string broadcasterUserId, CancellationToken cancellationToken)
+    {
+        using var turn = await sequencer.JoinTurnAsync(broadcasterUserId, cancellationToken);
+        var connections = _connections.Values
+            .Where(c => c.BroadcasterUserId == broadcasterUserId)
+            .Select(c => (Connection: c, Subscriptions: c.Snapshot()))
+            .Where(c => c.Subscriptions.Count > 0)
+            .ToList();
+        if (connections.Count == 0)
+        {
+            return 0;
+        }
+
+        var subscriptions = connections.SelectMany(c => c.Subscriptions).ToList();
+        var (after, delivered) = turn.DeliveredSince(subscriptions.Min(s => s.UpTo)) ?? (subscriptions.Min(s => s.UpTo), []);
+        string[]? types = subscriptions.Any(s => s.Type == OverlayGroups.AllTypes) ? null : [.. subscriptions.Select(s => s.Type).Distinct(StringComparer.Ordinal)];
+        var caughtUp = 0;
+        while (true)
+        {
+            var page = await store.UndeliveredAsync(broadcasterUserId, after, delivered, types, options.Value.ToReplayLimits(), CatchUpPage, cancellationToken);
+            await Task.WhenAll(connections.Select(c => SendOrCloseAsync(c.Connection, [.. page.Where(e => ReceivesLive(c.Subscriptions, e))], cancellationToken)));
+            foreach (var envelope in page)
+            {
+                turn.Sent(envelope.Seq);
+            }
+
+            caughtUp += page.Count;
+            if (page.Count < CatchUpPage)
+            {
+                return caughtUp;
+            }
+
+            after = page[^1].Seq;
+        }
+    }
+
     /// <summary>The broadcaster's most recent events, oldest first (all types when <paramref name="types"/> is null).</summary>
     public Task<IReadOnlyList<OverlayEnvelope>> RecentAsync(OverlayConnection connection, int count, string[]? types, CancellationToken cancellationToken) =>
         store.RecentAsync(connection.BroadcasterUserId, count, types, cancellationToken);
@@ -149,6 +237,50 @@ internal sealed class OverlaySubscriptions(
         }
 
         return new ResumeResult(missed.Count, skipped);
+    }
+
+    /// <summary>Whether a connection with these subscriptions receives the event live: it is above the start of every subscription that covers it.</summary>
+    private static bool ReceivesLive(IReadOnlyList<(string Type, long UpTo)> subscriptions, OverlayEnvelope envelope)
+    {
+        var covered = false;
+        foreach (var (type, upTo) in subscriptions)
+        {
+            if (type == OverlayGroups.AllTypes || type == envelope.Event.Type)
+            {
+                if (envelope.Seq <= upTo)
+                {
+                    return false;
+                }
+
+                covered = true;
+            }
+        }
+
+        return covered;
+    }
+
+    private async Task SendOrCloseAsync(OverlayConnection connection, IReadOnlyList<OverlayEnvelope> envelopes, CancellationToken cancellationToken)
+    {
+        if (envelopes.Count == 0)
+        {
+            return;
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(ReplaySendTimeout);
+        var client = hub.Clients.Client(connection.Id);
+        try
+        {
+            foreach (var envelope in envelopes)
+            {
+                await client.SendAsync(OverlayClientMethods.Event, envelope, timeout.Token);
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Too slow to take what it missed: it reconnects and resumes instead of holding up the broadcaster.
+            connection.Abort();
+        }
     }
 
     /// <summary>Joins the type's group unless already subscribed; true when it joined (<see cref="OverlayConnection.Began"/> follows).</summary>

@@ -47,7 +47,7 @@ internal sealed class TestAlerts(CatalogueMapper mapper, OverlayFanOut fanOut, T
             .ToList();
         foreach (var envelope in envelopes)
         {
-            await fanOut.SendAsync(envelope, cancellationToken);
+            await fanOut.SendAsync(envelope, turn: null, cancellationToken);
         }
 
         return envelopes;

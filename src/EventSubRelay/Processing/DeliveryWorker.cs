@@ -172,8 +172,8 @@ internal sealed class DeliveryWorker(
     }
 
     /// <summary>
-    /// Sends the broadcaster's events in order in its turn, retrying until they are all out. A send through the
-    /// Redis backplane fails while Redis is away; the retry starts at the first event not sent.
+    /// Sends the broadcaster's events in order in its turn, retrying until they are all out. A publish to the
+    /// Redis backplane fails while Redis is away; the retry starts at the first event not published.
     /// </summary>
     private Task SendInTurnAsync(string broadcasterUserId, IReadOnlyList<OverlayEvent> broadcasterEvents, CancellationToken cancellationToken)
     {
@@ -185,8 +185,7 @@ internal sealed class DeliveryWorker(
                 for (; sent < broadcasterEvents.Count; sent++)
                 {
                     var envelope = broadcasterEvents[sent].ToEnvelope();
-                    await fanOut.SendAsync(envelope, ct);
-                    turn.Sent(envelope.Seq);
+                    await fanOut.SendAsync(envelope, turn, ct);
                     if (logger.IsEnabled(LogLevel.Debug))
                     {
                         // Guarded: the arguments would be boxed for every event even with Debug off.

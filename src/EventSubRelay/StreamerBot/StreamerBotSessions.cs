@@ -71,11 +71,13 @@ internal sealed class StreamerBotSessions : IOverlayEnvelopeListener, IAsyncDisp
         var options = ConfigurationOptions.Parse(configuration);
         options.AbortOnConnectFail = false;
         var redis = await ConnectionMultiplexer.ConnectAsync(options);
-        await redis.GetSubscriber().SubscribeAsync(Channel, (_, message) =>
+        // A handler given to Subscribe may run for several messages at once; the queue hands them over one by one, in order.
+        var queue = await redis.GetSubscriber().SubscribeAsync(Channel);
+        queue.OnMessage(message =>
         {
             try
             {
-                var relayed = JsonSerializer.Deserialize<RelayedEnvelope>((byte[])message!, JsonSerializerOptions.Web);
+                var relayed = JsonSerializer.Deserialize<RelayedEnvelope>((byte[])message.Message!, JsonSerializerOptions.Web);
                 if (relayed is not null && relayed.Instance != _instance)
                 {
                     Offer(relayed.Envelope);
