@@ -28,7 +28,7 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
             var binDirectory = LocalPostgres.FindBinDirectory()
                 ?? throw new InvalidOperationException("The benchmark needs PostgreSQL binaries (initdb, pg_ctl) on PATH or under /usr/lib/postgresql/*/bin.");
             // One PostgreSQL per relay build, so that each one's CPU is its own.
-            var builds = options.CompareDll is null ? 1 : 2;
+            var builds = options.Compares ? 2 : 1;
             for (var i = 0; i < builds; i++)
             {
                 var postgres = await LocalPostgres.StartAsync(binDirectory, Path.Combine(workDirectory, $"postgres{i}"), LocalPostgres.FreePort(), durable: true, cancellationToken);
@@ -41,6 +41,8 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
                     await connection.CloseAsync();
                     await postgres.StopAsync(cancellationToken);
                     await postgres.StartAsync(cancellationToken);
+                    // The pooled connection belonged to the server before the restart.
+                    NpgsqlConnection.ClearAllPools();
                 }
             }
 
@@ -64,7 +66,7 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
     private async Task RunRoundsAsync(string workDirectory, string binDirectory, List<LocalPostgres> databases, CancellationToken cancellationToken)
     {
         var bareAddress = LoopbackAddress();
-        var dlls = options.CompareDll is null ? [options.RelayDll ?? RelayDll()] : new[] { options.RelayDll ?? RelayDll(), options.CompareDll };
+        var dlls = options.Compares ? new[] { options.RelayDll ?? RelayDll(), options.CompareDll ?? options.RelayDll ?? RelayDll() } : [options.RelayDll ?? RelayDll()];
         var relays = new List<RelayUnderTest>();
         var rounds = new List<(LoadResult Bare, LoadResult[] Relays, MetricsSnapshot[] Stats)>();
         await using (var bare = ChildProcess.StartThisProgram("bare Kestrel", BareServer.Command, ServerEnvironment(bareAddress), Path.Combine(workDirectory, "bare.log")))
@@ -73,10 +75,18 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
             {
                 for (var i = 0; i < dlls.Length; i++)
                 {
+                    var relaySettings = new Dictionary<string, string>(options.RelaySettings, StringComparer.OrdinalIgnoreCase);
+                    foreach (var (key, value) in i == 1 && options.CompareSettings is { } compare ? compare : new Dictionary<string, string>())
+                    {
+                        relaySettings[key] = value;
+                    }
+
+                    var build = i == 0 && options.RelayDll is null || i == 1 && options.CompareDll is null && options.RelayDll is null
+                        ? "this build" : Path.GetFileName(Path.GetDirectoryName(dlls[i]));
+                    var changed = i == 1 && (options.CompareSettings is { Count: > 0 } || options.CompareConnection is not null);
+                    var name = dlls.Length == 1 ? "(b) relay /eventsub: durable 204" : $"({(char)('b' + i)}) relay: {build}{(changed ? " +settings" : "")}";
                     relays.Add(await RelayUnderTest.StartAsync(
-                        dlls.Length == 1 ? "(b) relay /eventsub: durable 204"
-                            : $"({(char)('b' + i)}) relay: {(i == 0 && options.RelayDll is null ? "this build" : Path.GetFileName(Path.GetDirectoryName(dlls[i])))}",
-                        dlls[i], databases[i], options.RelaySettings, options.Statements, workDirectory, i, cancellationToken));
+                        name, dlls[i], databases[i], relaySettings, i == 1 ? options.CompareConnection : null, options.Statements, workDirectory, i, cancellationToken));
                 }
 
                 await bare.WaitUntilReadyAsync(new Uri(bareAddress, "/healthz"), StartupTimeout, cancellationToken);
@@ -85,9 +95,10 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
                     await relay.Process.WaitUntilReadyAsync(new Uri(relay.Address, "/readyz"), StartupTimeout, cancellationToken);
                 }
 
-                var settings = options.RelaySettings.Count == 0 ? "" : $" with {string.Join(", ", options.RelaySettings.Select(s => $"{s.Key}={s.Value}"))}";
+                var settings = (options.RelaySettings.Count == 0 ? "" : $" with {string.Join(", ", options.RelaySettings.Select(s => $"{s.Key}={s.Value}"))}") +
+                               (options.CompareSettings is not { Count: > 0 } ? "" : $"; +settings: {string.Join(", ", options.CompareSettings.Select(s => $"{s.Key}={s.Value}"))}");
                 output.WriteLine($"(a) bare Kestrel on {bareAddress}; " + string.Join("; ", relays.Select(r => $"{r.Name}: {r.Dll} on {r.Address}, PostgreSQL on port {r.Postgres.Port}")) +
-                                 $"{settings}; PostgreSQL from {binDirectory} (fsync on); {options.Rounds} round(s) of {options.WarmupSeconds} s warm-up and {options.Seconds} s measured each…");
+                                 $"{settings}{(options.CompareConnection is null ? "" : $"; +connection: {options.CompareConnection}")}; PostgreSQL from {binDirectory} (fsync on); {options.Rounds} round(s) of {options.WarmupSeconds} s warm-up and {options.Seconds} s measured each…");
 
                 using var scrape = new HttpClient();
                 var notifications = new FollowNotifications(Secret);
@@ -268,7 +279,8 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
     private sealed record RelayUnderTest(string Name, string Dll, ChildProcess Process, LocalPostgres Postgres, Uri Address, string ConnectionString)
     {
         public static async Task<RelayUnderTest> StartAsync(
-            string name, string dll, LocalPostgres postgres, IReadOnlyDictionary<string, string> settings, bool statements, string workDirectory, int index, CancellationToken cancellationToken)
+            string name, string dll, LocalPostgres postgres, IReadOnlyDictionary<string, string> settings, string? connectionOptions, bool statements,
+            string workDirectory, int index, CancellationToken cancellationToken)
         {
             await postgres.CreateDatabaseAsync(Database, cancellationToken);
             var connectionString = postgres.ConnectionString(Database);
@@ -282,7 +294,7 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
             var address = LoopbackAddress();
             var environment = new Dictionary<string, string>(ServerEnvironment(address))
             {
-                ["ConnectionStrings__Postgres"] = connectionString,
+                ["ConnectionStrings__Postgres"] = connectionOptions is null ? connectionString : $"{connectionString};{connectionOptions}",
                 ["EventSub__Secret"] = Secret,
                 ["Database__MigrateOnStartup"] = "true",
             };

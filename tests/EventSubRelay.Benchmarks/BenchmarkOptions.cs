@@ -3,8 +3,12 @@ using System.Globalization;
 namespace EventSubRelay.Benchmarks;
 
 /// <summary>Command-line settings of one benchmark run.</summary>
-internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Concurrency, IReadOnlyDictionary<string, string> RelaySettings, string? RelayDll, int Rounds = 1, string? CompareDll = null, bool Statements = false)
+internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Concurrency, IReadOnlyDictionary<string, string> RelaySettings, string? RelayDll, int Rounds = 1, string? CompareDll = null, bool Statements = false,
+    IReadOnlyDictionary<string, string>? CompareSettings = null, string? CompareConnection = null)
 {
+    /// <summary>Whether a second relay is measured in the same rounds: another build, other settings, or both.</summary>
+    public bool Compares => CompareDll is not null || CompareSettings is { Count: > 0 } || CompareConnection is not null;
+
     public const string Usage = """
         Usage: dotnet run -c Release --project tests/EventSubRelay.Benchmarks -- [options]
           --seconds N                 measured duration per target (default 10)
@@ -15,6 +19,9 @@ internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Conc
           --rounds N                  measure bare Kestrel and the relay alternately N times each, both kept running (default 1)
           --compare-dll PATH          a second build of the relay, on a PostgreSQL of its own, measured in the same rounds
                                       (the two relays take turns going first)
+          --compare-setting Key=Value configuration of the second relay only (repeatable); without --compare-dll, the
+                                      second relay is the same build, so two settings are compared in the same rounds
+          --compare-connection K=V    Npgsql connection string keywords added for the second relay only, e.g. "Max Auto Prepare=20"
           --statements                load pg_stat_statements into each PostgreSQL and print its statements' time and WAL
                                       per stored notification at the end (adds a little PostgreSQL CPU)
         """;
@@ -31,6 +38,8 @@ internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Conc
         string? relayDll = null;
         string? compareDll = null;
         var statements = false;
+        var compareSettings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        string? compareConnection = null;
         for (var i = 0; i < args.Count; i++)
         {
             var value = i + 1 < args.Count ? args[i + 1] : null;
@@ -53,6 +62,14 @@ internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Conc
                     compareDll = Path.GetFullPath(value);
                     i++;
                     break;
+                case "--compare-connection" when value?.Contains('=', StringComparison.Ordinal) == true:
+                    compareConnection = value;
+                    i++;
+                    break;
+                case "--compare-setting" when value?.Split('=', 2) is [{ Length: > 0 } compareKey, var compareSetting]:
+                    compareSettings[compareKey] = compareSetting;
+                    i++;
+                    break;
                 case "--relay-setting" when value?.Split('=', 2) is [{ Length: > 0 } key, var setting]:
                     relaySettings[key] = setting;
                     i++;
@@ -64,7 +81,7 @@ internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Conc
             }
         }
 
-        return new BenchmarkOptions(seconds, warmup, concurrency, relaySettings, relayDll, rounds, compareDll, statements);
+        return new BenchmarkOptions(seconds, warmup, concurrency, relaySettings, relayDll, rounds, compareDll, statements, compareSettings, compareConnection);
     }
 
     private static bool TryPositive(string? text, out int value) =>
