@@ -13,7 +13,7 @@ namespace EventSubRelay.Processing;
 internal sealed class DeliveryWorker(
     DeliveryQueue queue,
     OrphanSweeper orphans,
-    DeliveryLanes lanes,
+    BroadcasterLanes lanes,
     DeliveryWatermarks watermarks,
     NotificationStore store,
     InstanceLease lease,
