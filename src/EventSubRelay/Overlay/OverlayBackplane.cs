@@ -197,11 +197,7 @@ internal sealed class OverlayBackplane(
             }
 
             using var turn = await sequencer.SendTurnAsync(envelope.BroadcasterUserId, _stopping);
-            if (!turn.HasSent(envelope.Seq))
-            {
-                await OverlayFanOut.SendToGroupsAsync(hub, envelope, _stopping);
-                turn.Sent(envelope.Seq);
-            }
+            await OverlayFanOut.SendOnceAsync(hub, envelope, turn, _stopping);
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
