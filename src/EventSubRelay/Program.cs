@@ -67,10 +67,10 @@ try
     app.UseStatusCodePages();
     app.UseRelayRequestLogging();
     app.UseBadRequestAnswers();
+    app.UseOverlayCors();
     // Only the dashboard runs the authentication middleware (for Twitch's OAuth callback); the overlay endpoints'
     // policies name their scheme, and webhooks never pay for it.
-    app.UseOverlayCors();
-    app.UseWhen(context => context.Request.Path.StartsWithSegments("/dashboard"), dashboard => dashboard.UseDashboard());
+    app.UseDashboard();
     app.UseAuthorization();
     // After authorization, which authenticates overlay tokens: test alerts are limited per token.
     app.UseRateLimiter();

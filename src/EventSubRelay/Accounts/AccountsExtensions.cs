@@ -103,10 +103,28 @@ internal static class AccountsExtensions
     }
 
     /// <summary>
-    /// The dashboard's middleware: its security headers (no framing, so no click-jacking of its forms; forms post
-    /// only to the relay and Twitch's sign-in) and the authentication that handles Twitch's OAuth callback.
+    /// The dashboard's middleware, for requests under <c>/dashboard</c> only: its security headers and the
+    /// authentication that handles Twitch's OAuth callback. Every other request (webhooks above all) runs no
+    /// authentication middleware: the overlay endpoints' policies authenticate their own scheme.
     /// </summary>
-    public static void UseDashboard(this IApplicationBuilder app)
+    /// <remarks>
+    /// <see cref="WebApplication"/> puts an authentication middleware in front of every request unless the app itself
+    /// calls <c>UseAuthentication</c>; a call in a branch does not count. So the app is told that authentication is in
+    /// place, with the key <c>UseAuthentication</c> sets.
+    /// </remarks>
+    public static void UseDashboard(this WebApplication app)
+    {
+        app.UseWhen(context => context.Request.Path.StartsWithSegments("/dashboard"), dashboard => dashboard.UseDashboardMiddleware());
+        ((IApplicationBuilder)app).Properties[AuthenticationMiddlewareSetKey] = true;
+    }
+
+    private const string AuthenticationMiddlewareSetKey = "__AuthenticationMiddlewareSet";
+
+    /// <summary>
+    /// Security headers (no framing, so no click-jacking of its forms; forms post only to the relay and Twitch's
+    /// sign-in) and the authentication that handles Twitch's OAuth callback.
+    /// </summary>
+    private static void UseDashboardMiddleware(this IApplicationBuilder app)
     {
         var twitch = app.ApplicationServices.GetRequiredService<IOptions<TwitchOptions>>().Value;
         var policy = $"default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' https:; form-action 'self' {new Uri(twitch.AuthBaseUrl).GetLeftPart(UriPartial.Authority)}; frame-ancestors 'none'; base-uri 'none'";

@@ -1,0 +1,36 @@
+using System.Collections.Concurrent;
+using EventSubRelay.IntegrationTests.Infrastructure;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EventSubRelay.IntegrationTests;
+
+/// <summary>What runs in front of a webhook: only what it needs (it is the relay's hottest path).</summary>
+public sealed class WebhookPipelineTests
+{
+    [Fact]
+    public async Task A_webhook_runs_no_authentication_handler_and_the_dashboard_still_does()
+    {
+        var resolved = new ConcurrentQueue<(string Path, string Scheme)>();
+        await using var relay = await RelayFactory.StartAsync(services: services => services.AddScoped<IAuthenticationHandlerProvider>(provider =>
+            new RecordingHandlerProvider(new AuthenticationHandlerProvider(provider.GetRequiredService<IAuthenticationSchemeProvider>()), resolved)));
+
+        await relay.SendNotificationAsync(TwitchWebhook.NewBroadcasterId());
+        resolved.Should().NotContain(r => r.Path == "/eventsub");
+
+        // The recorder sees what it should: the dashboard authenticates (its OAuth callback is a request handler).
+        using var client = relay.CreateRelayClient();
+        using var dashboard = await client.GetAsync("/dashboard");
+        resolved.Should().Contain(r => r.Path == "/dashboard");
+    }
+
+    private sealed class RecordingHandlerProvider(IAuthenticationHandlerProvider inner, ConcurrentQueue<(string Path, string Scheme)> resolved) : IAuthenticationHandlerProvider
+    {
+        public Task<IAuthenticationHandler?> GetHandlerAsync(HttpContext context, string authenticationScheme)
+        {
+            resolved.Enqueue((context.Request.Path.Value ?? "", authenticationScheme));
+            return inner.GetHandlerAsync(context, authenticationScheme);
+        }
+    }
+}
