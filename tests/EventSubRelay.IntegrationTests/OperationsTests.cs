@@ -85,7 +85,7 @@ public sealed class OperationsTests
                 """, ("id", id), ("broadcaster", broadcaster), ("at", now.AddDays(-age)), ("owner", owner));
             await Database.ExecuteAsync(cs, """
                 INSERT INTO overlay_events (seq, id, notification_message_id, broadcaster_user_id, type, is_test, time_stamp, data)
-                VALUES (@seq, @id, @id, @broadcaster, 'channel.follow', false, @at, '{}'::jsonb)
+                VALUES (@seq, @id, @id, @broadcaster, 'channel.follow', false, @at, '{}')
                 """, ("seq", seq), ("id", id), ("broadcaster", broadcaster), ("at", now.AddDays(-age)));
             if (id == "old-delivered")
             {

@@ -15,6 +15,9 @@ public sealed class SchemaUpgradeTests
     /// <summary>The last migration before delivery watermarks replaced <c>notifications.delivered_at</c>.</summary>
     private const string BeforeDeliveryWatermarks = "20261207061647_DeadLetters";
 
+    /// <summary>The last migration before overlay event data became text.</summary>
+    private const string BeforeDataAsText = "20261207092813_DeliveryWatermarks";
+
     [Fact]
     public async Task Notifications_stored_before_the_upgrade_are_delivered_and_replayed_after_it()
     {
@@ -102,6 +105,34 @@ public sealed class SchemaUpgradeTests
         (await Database.CountAsync(connectionString, $"SELECT count(*) FROM {Database.Undelivered}")).Should().Be(0, "a stopped relay has recorded what it delivered");
         (await Database.CountAsync(connectionString, "SELECT count(*) FROM information_schema.columns WHERE table_name = 'notifications' AND column_name = 'delivered_at'"))
             .Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Overlay_events_stored_as_jsonb_before_the_upgrade_are_replayed_with_their_data_after_it()
+    {
+        var connectionString = await (await PostgresServer.Shared).CreateDatabaseAsync();
+        await MigrateToAsync(connectionString, BeforeDataAsText);
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        var stored = TwitchWebhook.NewMessageId();
+        await Database.ExecuteAsync(connectionString, """
+            INSERT INTO overlay_events (seq, id, notification_message_id, broadcaster_user_id, type, is_test, time_stamp, data)
+            VALUES (1, @id, @id, @broadcaster, 'Follow', false, now(), '{"userName": "stored_before", "nested": {"n": 1}}'::jsonb)
+            """, ("id", stored), ("broadcaster", broadcaster));
+
+        await using (var relay = await RelayFactory.StartAsync(connectionString: connectionString))
+        {
+            var token = await relay.CreateOverlayTokenAsync(broadcaster);
+            await using var replay = await relay.ConnectSubscribedAsync(token, afterSeq: 0);
+            var fresh = await relay.SendNotificationAsync(broadcaster);
+
+            var received = await replay.ReceivedBeforeAsync(fresh);
+            received.Select(e => e.Id).Should().Equal(stored);
+            received[0].Data.GetProperty("userName").GetString().Should().Be("stored_before");
+            received[0].Data.GetProperty("nested").GetProperty("n").GetInt32().Should().Be(1);
+        }
+
+        (await Database.ScalarAsync<string>(connectionString, "SELECT data_type FROM information_schema.columns WHERE table_name = 'overlay_events' AND column_name = 'data'"))
+            .Should().Be("text");
     }
 
     private static async Task MigrateToAsync(string connectionString, string migration)

@@ -1,4 +1,3 @@
-using System.Text.Json;
 
 namespace EventSubRelay.Data;
 
@@ -54,7 +53,8 @@ internal sealed class StoredOverlayEvent
     public required string Type { get; set; }
     public bool IsTest { get; set; }
     public DateTimeOffset TimeStamp { get; set; }
-    public required JsonDocument Data { get; set; }
+    /// <summary>The event's data as JSON text (overlays get it as it was sent; PostgreSQL never parses it).</summary>
+    public required string Data { get; set; }
 
     /// <summary>The event's natural identity (a redemption, a chat message, a poll's end), when it has one.</summary>
     public string? DedupKey { get; set; }

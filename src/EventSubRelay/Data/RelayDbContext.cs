@@ -82,7 +82,7 @@ internal sealed class StoredOverlayEventConfiguration : IEntityTypeConfiguration
         builder.HasIndex(e => new { e.BroadcasterUserId, e.Seq });
         // Only the retention job filters on time alone; see the notifications' received_at.
         builder.HasIndex(e => e.TimeStamp).HasMethod("brin");
-        builder.Property(e => e.Data).HasColumnType("jsonb");
+        builder.Property(e => e.Data).HasColumnType("text");
         // Twitch sometimes sends one logical event under two message ids: the second is not stored, so not sent.
         builder.HasIndex(e => new { e.BroadcasterUserId, e.DedupKey }).IsUnique().HasFilter("dedup_key IS NOT NULL");
     }

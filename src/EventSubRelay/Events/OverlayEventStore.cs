@@ -26,7 +26,7 @@ internal sealed class OverlayEventStore(
     DatabaseBudget budget,
     TimeProvider time) : IDisposable
 {
-    private const string Columns = "e.seq, e.id, e.type, e.is_test, e.time_stamp, e.data::text";
+    private const string Columns = "e.seq, e.id, e.type, e.is_test, e.time_stamp, e.data";
 
     // An event was missed if it is at or below the start of every subscription that covers it
     // (later ones reached the client live).
@@ -56,7 +56,7 @@ internal sealed class OverlayEventStore(
 
         const string sql = """
             INSERT INTO overlay_events (seq, id, notification_message_id, broadcaster_user_id, type, is_test, time_stamp, data, dedup_key)
-            SELECT * FROM unnest(@seq, @id, @notification_message_id, @broadcaster_user_id, @type, @is_test, @time_stamp, @data::jsonb[], @dedup_key)
+            SELECT * FROM unnest(@seq, @id, @notification_message_id, @broadcaster_user_id, @type, @is_test, @time_stamp, @data, @dedup_key)
             ON CONFLICT DO NOTHING
             RETURNING id
             """;
@@ -217,8 +217,8 @@ internal sealed class OverlayEventStore(
     public async Task<string?> LatestRewardAsync(string broadcasterUserId, string rewardId, CancellationToken cancellationToken)
     {
         await using var command = delivery.CreateCommand($"""
-            SELECT data::text FROM overlay_events
-            WHERE broadcaster_user_id = @broadcaster AND type IN ('{OverlayTypes.RewardCreated}', '{OverlayTypes.RewardUpdated}') AND data->>'rewardId' = @reward
+            SELECT data FROM overlay_events
+            WHERE broadcaster_user_id = @broadcaster AND type IN ('{OverlayTypes.RewardCreated}', '{OverlayTypes.RewardUpdated}') AND data::jsonb->>'rewardId' = @reward
             ORDER BY seq DESC LIMIT 1
             """);
         command.Parameters.Add(new NpgsqlParameter<string>("broadcaster", broadcasterUserId));
