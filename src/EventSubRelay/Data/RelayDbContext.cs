@@ -78,7 +78,8 @@ internal sealed class StoredOverlayEventConfiguration : IEntityTypeConfiguration
         builder.HasKey(e => e.Seq);
         // Derived from the notification's sequence number (see DeliveryWorker), not generated here.
         builder.Property(e => e.Seq).ValueGeneratedNever();
-        builder.HasIndex(e => e.Id).IsUnique();
+        // No index on the id: an event's sequence number identifies it as well (derived from its notification's, like
+        // its id), and a random text key would cost every insert a B-tree entry on a random page.
         builder.HasIndex(e => new { e.BroadcasterUserId, e.Seq });
         // Only the retention job filters on time alone; see the notifications' received_at.
         builder.HasIndex(e => e.TimeStamp).HasMethod("brin");

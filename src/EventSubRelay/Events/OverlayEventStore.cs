@@ -77,8 +77,8 @@ internal sealed class OverlayEventStore(
             return stored;
         }
 
-        await using var already = delivery.CreateCommand("SELECT id FROM overlay_events WHERE id = ANY(@ids)");
-        already.Parameters.Add(new NpgsqlParameter<string[]>("ids", [.. events.Select(e => e.Id).Where(id => !stored.Contains(id))]));
+        await using var already = delivery.CreateCommand("SELECT id FROM overlay_events WHERE seq = ANY(@seqs)");
+        already.Parameters.Add(new NpgsqlParameter<long[]>("seqs", [.. events.Where(e => !stored.Contains(e.Id)).Select(e => e.Seq)]));
         stored.UnionWith(await ReadIdsAsync(already, cancellationToken));
         return stored;
     }

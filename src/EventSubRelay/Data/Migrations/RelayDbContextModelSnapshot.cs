@@ -501,9 +501,6 @@ namespace EventSubRelay.Data.Migrations
 
                     b.HasKey("Seq");
 
-                    b.HasIndex("Id")
-                        .IsUnique();
-
                     b.HasIndex("TimeStamp");
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("TimeStamp"), "brin");
