@@ -3,6 +3,7 @@ using EventSubRelay.IntegrationTests.Infrastructure;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace EventSubRelay.IntegrationTests;
 
@@ -23,6 +24,18 @@ public sealed class WebhookPipelineTests
         using var client = relay.CreateRelayClient();
         using var dashboard = await client.GetAsync("/dashboard");
         resolved.Should().Contain(r => r.Path == "/dashboard");
+    }
+
+    [Fact]
+    public async Task The_logger_factory_keeps_its_loggers_so_answering_a_webhook_makes_none()
+    {
+        // ASP.NET Core asks the factory for a logger each time it runs a result (the 204 of every webhook).
+        await using var relay = await RelayFactory.StartAsync();
+        var factory = relay.Services.GetRequiredService<ILoggerFactory>();
+
+        factory.CreateLogger("Microsoft.AspNetCore.Http.Result.NoContentResult").Should()
+            .BeSameAs(factory.CreateLogger("Microsoft.AspNetCore.Http.Result.NoContentResult"));
+        factory.CreateLogger("a").Should().NotBeSameAs(factory.CreateLogger("b"));
     }
 
     private sealed class RecordingHandlerProvider(IAuthenticationHandlerProvider inner, ConcurrentQueue<(string Path, string Scheme)> resolved) : IAuthenticationHandlerProvider

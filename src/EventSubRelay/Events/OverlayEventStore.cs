@@ -43,22 +43,22 @@ internal sealed class OverlayEventStore(
     });
 
     /// <summary>
-    /// Stores the events, skipping ids already stored, and returns the ids to send: those it stored and, on a
-    /// <paramref name="redelivery"/>, those stored by an earlier attempt (which may never have gone out). An event
-    /// that was deduplicated against another one has a different id and is left out either way.
+    /// Stores the events, skipping those already stored, and returns the sequence numbers of those to send: the ones
+    /// it stored and, on a <paramref name="redelivery"/>, the ones stored by an earlier attempt (which may never have
+    /// gone out). An event that was deduplicated against another one is not stored at its number and is left out either way.
     /// </summary>
-    public async Task<IReadOnlySet<string>> StoreAsync(IReadOnlyList<OverlayEvent> events, bool redelivery, CancellationToken cancellationToken)
+    public async Task<IReadOnlySet<long>> StoreAsync(IReadOnlyList<OverlayEvent> events, bool redelivery, CancellationToken cancellationToken)
     {
         if (events.Count == 0)
         {
-            return new HashSet<string>();
+            return new HashSet<long>();
         }
 
         const string sql = """
             INSERT INTO overlay_events (seq, id, notification_message_id, broadcaster_user_id, type, is_test, time_stamp, data, dedup_key)
             SELECT * FROM unnest(@seq, @id, @notification_message_id, @broadcaster_user_id, @type, @is_test, @time_stamp, @data, @dedup_key)
             ON CONFLICT DO NOTHING
-            RETURNING id
+            RETURNING seq
             """;
 
         await using var command = delivery.CreateCommand(sql);
@@ -71,15 +71,21 @@ internal sealed class OverlayEventStore(
         command.AddArray( "time_stamp", events, e => e.TimeStamp.ToUniversalTime(), NpgsqlDbType.TimestampTz);
         command.AddArray( "data", events, e => e.Data.GetRawText());
         command.AddArray( "dedup_key", events, e => e.DedupKey);
-        var stored = await ReadIdsAsync(command, cancellationToken);
+        var stored = await ReadSeqsAsync(command, cancellationToken);
         if (!redelivery || stored.Count == events.Count)
         {
             return stored;
         }
 
-        await using var already = delivery.CreateCommand("SELECT id FROM overlay_events WHERE seq = ANY(@seqs)");
-        already.Parameters.Add(new NpgsqlParameter<long[]>("seqs", [.. events.Where(e => !stored.Contains(e.Id)).Select(e => e.Seq)]));
-        stored.UnionWith(await ReadIdsAsync(already, cancellationToken));
+        // The same event at its number: a mapping that came out otherwise this time (say, without an enrichment's event)
+        // may have left another one there.
+        await using var already = delivery.CreateCommand("""
+            SELECT e.seq FROM overlay_events e JOIN unnest(@seqs, @ids) AS w(seq, id) ON e.seq = w.seq AND e.id = w.id
+            """);
+        var missing = events.Where(e => !stored.Contains(e.Seq)).ToList();
+        already.Parameters.Add(new NpgsqlParameter<long[]>("seqs", [.. missing.Select(e => e.Seq)]));
+        already.Parameters.Add(new NpgsqlParameter<string[]>("ids", [.. missing.Select(e => e.Id)]));
+        stored.UnionWith(await ReadSeqsAsync(already, cancellationToken));
         return stored;
     }
 
@@ -234,16 +240,16 @@ internal sealed class OverlayEventStore(
         return lease.IsAcquired ? lease : throw new InvalidOperationException("The replay queue is unbounded; a turn is always granted.");
     }
 
-    private static async Task<HashSet<string>> ReadIdsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
+    private static async Task<HashSet<long>> ReadSeqsAsync(NpgsqlCommand command, CancellationToken cancellationToken)
     {
-        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var seqs = new HashSet<long>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            ids.Add(reader.GetString(0));
+            seqs.Add(reader.GetInt64(0));
         }
 
-        return ids;
+        return seqs;
     }
 
     private static async Task<List<OverlayEnvelope>> ReadEnvelopesAsync(NpgsqlDataReader reader, string broadcasterUserId, CancellationToken cancellationToken)

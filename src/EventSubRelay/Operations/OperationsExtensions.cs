@@ -50,6 +50,7 @@ internal static class OperationsExtensions
             }
         },
             preserveStaticLogger: true);
+        CachingLoggerFactory.Wrap(builder.Services);
     }
 
     /// <summary>Health checks and OpenTelemetry metrics (Prometheus format at /metrics).</summary>

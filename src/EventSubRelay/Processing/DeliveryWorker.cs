@@ -126,7 +126,7 @@ internal sealed class DeliveryWorker(
     {
         var mapped = await MapAsync(notifications, cancellationToken);
         var stored = await events.StoreAsync(mapped, redelivery, cancellationToken);
-        return mapped.Where(e => stored.Contains(e.Id)).ToList();
+        return mapped.Where(e => stored.Contains(e.Seq)).ToList();
     }
 
     /// <summary>Each notification on its own (as a redelivery: some may be stored already); the ones refused again are dead-lettered.</summary>

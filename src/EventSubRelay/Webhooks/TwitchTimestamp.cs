@@ -36,21 +36,30 @@ internal static class TwitchTimestamp
             }
         }
 
-        var fraction = fractionEnd == 19 ? "" : value[20..fractionEnd];
-        fraction = fraction.Length > TickDigits ? fraction[..TickDigits] : fraction.PadRight(TickDigits, '0');
-        var zone = value[fractionEnd..];
-        if (zone is "z")
+        var zone = value.AsSpan(fractionEnd);
+        if (!(zone is "Z" or "z" || zone.Length == 6))
         {
-            zone = "Z";
+            return false;
         }
 
-        var normalised = string.Concat(value.AsSpan(0, 19), ".", fraction, zone);
+        // yyyy-MM-ddTHH:mm:ss, then the fraction as 7 digits (cut or padded with zeros), then the zone.
+        Span<char> normalised = stackalloc char[19 + 1 + TickDigits + 6];
+        value.AsSpan(0, 19).CopyTo(normalised);
+        normalised[19] = '.';
+        var fraction = fractionEnd == 19 ? [] : value.AsSpan(20, Math.Min(fractionEnd - 20, TickDigits));
+        fraction.CopyTo(normalised[20..]);
+        normalised[(20 + fraction.Length)..(20 + TickDigits)].Fill('0');
+        zone.CopyTo(normalised[(20 + TickDigits)..]);
+        if (zone is "z")
+        {
+            normalised[20 + TickDigits] = 'Z';
+        }
+
         return DateTimeOffset.TryParseExact(
-            normalised,
+            normalised[..(20 + TickDigits + zone.Length)],
             "yyyy-MM-dd'T'HH:mm:ss.fffffffK",
             CultureInfo.InvariantCulture,
             DateTimeStyles.None,
-            out timestamp)
-            && (zone == "Z" || zone.Length == 6);
+            out timestamp);
     }
 }
