@@ -5,11 +5,15 @@ namespace EventSubRelay.Processing;
 /// <summary>
 /// Records each owner's delivery watermark (see <see cref="Data.DeliveryWatermark"/>) as its batches are delivered
 /// (<see cref="DeliveredPrefixes"/>), off the path of the next delivery: one statement at a time, for every owner that
-/// moved meanwhile. A lost write only means the outbox sends the same events (same ids and sequence numbers) again
-/// after a crash.
+/// moved meanwhile, at most every <see cref="MinInterval"/> (under load a batch is delivered every millisecond or two,
+/// and each write is a statement and a commit). A lost or late write only means the outbox sends the same events
+/// (same ids and sequence numbers) again after a crash.
 /// </summary>
-internal sealed class DeliveryWatermarks(NotificationStore store, ILogger<DeliveryWatermarks> logger)
+internal sealed class DeliveryWatermarks(NotificationStore store, TimeProvider time, ILogger<DeliveryWatermarks> logger)
 {
+    /// <summary>The least time between two writes: after a crash, at most this much more is sent again.</summary>
+    public static readonly TimeSpan MinInterval = TimeSpan.FromMilliseconds(100);
+
     private readonly DeliveredPrefixes _prefixes = new();
     private readonly Channel<bool> _moved = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { SingleReader = true, FullMode = BoundedChannelFullMode.DropWrite });
 
@@ -39,6 +43,7 @@ internal sealed class DeliveryWatermarks(NotificationStore store, ILogger<Delive
                 continue;
             }
 
+            var started = time.GetTimestamp();
             try
             {
                 await store.AdvanceWatermarksAsync(moved, cancellationToken);
@@ -49,6 +54,12 @@ internal sealed class DeliveryWatermarks(NotificationStore store, ILogger<Delive
                 // The events went out; the next write carries these watermarks too, and without one they are sent again after a restart.
                 logger.LogWarning(exception, "Could not record the delivery of {Owners} instances' notifications (instance {InstanceKey} through {Seq})",
                     moved.Count, moved[0].Owner, moved[0].DeliveredThrough);
+            }
+
+            // What is delivered meanwhile goes into the next write (also the last one, at shutdown: the wait is short).
+            if (MinInterval - time.GetElapsedTime(started) is { Ticks: > 0 } rest)
+            {
+                await Task.Delay(rest, time, CancellationToken.None);
             }
         }
     }
