@@ -15,6 +15,28 @@ public sealed class TwitchSignatureTests
     private static readonly TwitchSignature Verifier = new([Secret]);
 
     [Fact]
+    public void One_verifier_used_by_many_threads_at_once_judges_every_message_on_its_own()
+    {
+        // Each thread reuses its HMACs: a message must not leave anything behind for the next, valid or not.
+        using var verifier = new TwitchSignature([Secret, "an-older-secret"]);
+        var body = Encoding.UTF8.GetBytes(Body);
+        var wrong = 0;
+        Parallel.For(0, 20_000, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            var id = $"msg-{i}";
+            var signature = TwitchSignature.Sign(i % 3 == 0 ? "an-older-secret" : Secret, id, Timestamp, body);
+            var tampered = i % 2 == 0;
+            if (verifier.IsValid(id, Timestamp, tampered ? Encoding.UTF8.GetBytes(Body + " ") : body, signature) == tampered)
+            {
+                Interlocked.Increment(ref wrong);
+            }
+        });
+
+        wrong.Should().Be(0);
+        verifier.IsValid(MessageId, Timestamp, body, "sha256=" + OpensslHex).Should().BeTrue();
+    }
+
+    [Fact]
     public void Accepts_the_signature_openssl_computes()
     {
         Verifier.IsValid(MessageId, Timestamp, Encoding.UTF8.GetBytes(Body), "sha256=" + OpensslHex).Should().BeTrue();

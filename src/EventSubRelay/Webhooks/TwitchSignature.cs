@@ -8,13 +8,20 @@ namespace EventSubRelay.Webhooks;
 /// Checks <c>Twitch-Eventsub-Message-Signature</c>: <c>sha256=</c> followed by the hex HMAC-SHA256 of
 /// message id + timestamp (exactly as sent) + raw body, keyed with the subscription's secret.
 /// </summary>
-internal sealed class TwitchSignature
+internal sealed class TwitchSignature : IDisposable
 {
     private const string Prefix = "sha256=";
     private readonly byte[][] _keys;
 
-    public TwitchSignature(IEnumerable<string> secrets) =>
+    // One HMAC per key and thread, reset after each use: a native context made and freed for every webhook (what a
+    // one-shot HMAC does) costs about as much as hashing the message itself.
+    private readonly ThreadLocal<IncrementalHash[]> _hmacs;
+
+    public TwitchSignature(IEnumerable<string> secrets)
+    {
         _keys = secrets.Select(Encoding.UTF8.GetBytes).ToArray();
+        _hmacs = new(() => [.. _keys.Select(key => IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, key))], trackAllValues: true);
+    }
 
     public bool IsValid(string messageId, string timestamp, ReadOnlySpan<byte> body, string? signatureHeader)
     {
@@ -34,9 +41,9 @@ internal sealed class TwitchSignature
 
         Span<byte> expected = stackalloc byte[SHA256.HashSizeInBytes];
         var valid = false;
-        foreach (var key in _keys)
+        foreach (var hmac in _hmacs.Value!)
         {
-            Compute(key, messageId, timestamp, body, expected);
+            Compute(hmac, messageId, timestamp, body, expected);
             // Every key is tried, so the time taken does not say which one matched.
             valid |= CryptographicOperations.FixedTimeEquals(expected, presented);
         }
@@ -48,25 +55,35 @@ internal sealed class TwitchSignature
     public static string Sign(string secret, string messageId, string timestamp, ReadOnlySpan<byte> body)
     {
         Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-        Compute(Encoding.UTF8.GetBytes(secret), messageId, timestamp, body, hash);
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, Encoding.UTF8.GetBytes(secret));
+        Compute(hmac, messageId, timestamp, body, hash);
         return Prefix + Convert.ToHexStringLower(hash);
     }
 
-    private static void Compute(byte[] key, string messageId, string timestamp, ReadOnlySpan<byte> body, Span<byte> destination)
+    public void Dispose()
     {
-        // One-shot HMAC over one pooled buffer: cheaper per webhook than an IncrementalHash (a native context each time).
-        var length = Encoding.UTF8.GetByteCount(messageId) + Encoding.UTF8.GetByteCount(timestamp) + body.Length;
-        var buffer = ArrayPool<byte>.Shared.Rent(length);
-        try
+        foreach (var hmac in _hmacs.Values.SelectMany(hmacs => hmacs))
         {
-            var written = Encoding.UTF8.GetBytes(messageId, buffer);
-            written += Encoding.UTF8.GetBytes(timestamp, buffer.AsSpan(written));
-            body.CopyTo(buffer.AsSpan(written));
-            HMACSHA256.HashData(key, buffer.AsSpan(0, length), destination);
+            hmac.Dispose();
         }
-        finally
+
+        _hmacs.Dispose();
+    }
+
+    private static void Compute(IncrementalHash hmac, string messageId, string timestamp, ReadOnlySpan<byte> body, Span<byte> destination)
+    {
+        // The message id and timestamp are short (a long one is not Twitch's): the stack holds them.
+        var longest = Encoding.UTF8.GetMaxByteCount(Math.Max(messageId.Length, timestamp.Length));
+        var rented = longest > 512 ? ArrayPool<byte>.Shared.Rent(longest) : null;
+        Span<byte> text = rented ?? stackalloc byte[512];
+        hmac.AppendData(text[..Encoding.UTF8.GetBytes(messageId, text)]);
+        hmac.AppendData(text[..Encoding.UTF8.GetBytes(timestamp, text)]);
+        if (rented is not null)
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            ArrayPool<byte>.Shared.Return(rented);
         }
+
+        hmac.AppendData(body);
+        hmac.GetHashAndReset(destination);
     }
 }
