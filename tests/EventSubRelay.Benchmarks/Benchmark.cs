@@ -352,16 +352,8 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
     {
         var configuration = Assembly.GetEntryAssembly()!.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
         var framework = Path.GetFileName(Path.TrimEndingDirectorySeparator(AppContext.BaseDirectory));
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "EventSubRelay.sln")))
-            {
-                var dll = Path.Combine(directory.FullName, "src", "EventSubRelay", "bin", configuration, framework, "EventSubRelay.dll");
-                return File.Exists(dll) ? dll : throw new FileNotFoundException($"The relay is not built at {dll}.", dll);
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No EventSubRelay.sln above {AppContext.BaseDirectory}.");
+        var dll = Path.Combine(Repository.Root, "src", "EventSubRelay", "bin", configuration, framework, "EventSubRelay.dll");
+        return File.Exists(dll) ? dll : throw new FileNotFoundException($"The relay is not built at {dll}.", dll);
     }
 
 }

@@ -41,6 +41,32 @@ public sealed class OverlaySequencingTests(RelayFixture relay) : IClassFixture<R
     }
 
     [Fact]
+    public async Task A_broadcaster_held_for_many_batches_does_not_stop_another_broadcasters_alerts()
+    {
+        var held = TwitchWebhook.NewBroadcasterId();
+        var free = TwitchWebhook.NewBroadcasterId();
+        await using var heldOverlay = await Factory.SubscribedOverlayAsync(held);
+        await using var freeOverlay = await Factory.SubscribedOverlayAsync(free);
+
+        var heldAlerts = new List<string>();
+        using (await Sequencer.JoinTurnAsync(held, CancellationToken.None))
+        {
+            // One after another, each acknowledged before the next: each is a commit batch of its own, all waiting for the held turn.
+            for (var i = 0; i < 100; i++)
+            {
+                heldAlerts.Add(await Factory.SendNotificationAsync(held));
+            }
+
+            var freeAlert = await Factory.SendNotificationAsync(free);
+
+            (await freeOverlay.NextAsync()).Id.Should().Be(freeAlert);
+            heldOverlay.All.Should().BeEmpty("the held broadcaster's events wait for its turn");
+        }
+
+        (await heldOverlay.WaitForAsync(heldAlerts.Count)).Select(e => e.Id).Should().Equal(heldAlerts);
+    }
+
+    [Fact]
     public async Task Joins_of_different_broadcasters_do_not_wait_for_each_other()
     {
         var held = TwitchWebhook.NewBroadcasterId();

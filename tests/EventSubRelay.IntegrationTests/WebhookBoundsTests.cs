@@ -151,6 +151,36 @@ public sealed class WebhookBoundsTests(RelayFixture relay) : IClassFixture<Relay
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_body_with_broken_framing_is_answered_and_its_connection_closed_without_a_warning(bool clientStopsSending)
+    {
+        static bool Abnormal(Serilog.Events.LogEvent e) => e.MessageTemplate.Text.StartsWith("Connection processing ended abnormally", StringComparison.Ordinal);
+        var before = Factory.Logs.Events.Count(Abnormal);
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(Factory.BaseAddress.Host, Factory.BaseAddress.Port);
+        var stream = tcp.GetStream();
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(
+            "POST /eventsub HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n"));
+        if (clientStopsSending)
+        {
+            tcp.Client.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        }
+
+        // The rest of a body whose framing is broken cannot be found, so the connection cannot carry another request.
+        var answer = await ReadToEndAsync(stream, TimeSpan.FromSeconds(5));
+
+        answer.Should().EndWith("(closed)");
+        if (!clientStopsSending)
+        {
+            // A client that stopped sending is taken for gone: Kestrel may close without an answer.
+            answer.Should().StartWith("HTTP/1.1 400").And.Contain("Connection: close");
+        }
+
+        Factory.Logs.Events.Count(Abnormal).Should().Be(before, "Kestrel is not left to read a next request out of the broken body");
+    }
+
+    [Theory]
     [InlineData("POST /eventsub", "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n", "400")]
     [InlineData("POST /eventsub", "Connection: keep-alive, Upgrade\r\nUpgrade: h2c\r\n\r\n{\"a\":1}", "400")]
     [InlineData("GET /healthz", "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n", "200")]

@@ -90,6 +90,22 @@ internal sealed class OverlayEventStore(
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
+    /// <summary>An event is replayed only while younger than its type's freshness, or else the replay window.</summary>
+    private const string FreshFilter = """
+        e.time_stamp >= @now - make_interval(mins => COALESCE(
+            (SELECT f.minutes FROM unnest(@fresh_types, @fresh_minutes) AS f(type, minutes) WHERE f.type = e.type), @window))
+        """;
+
+    /// <summary>The parameters of <see cref="FreshFilter"/>.</summary>
+    private void AddFreshness(NpgsqlParameterCollection parameters, ReplayLimits limits)
+    {
+        var fresh = limits.FreshnessMinutes.Where(f => f.Value < limits.WindowMinutes).ToList();
+        parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow().ToUniversalTime()));
+        parameters.Add(new NpgsqlParameter<string[]>("fresh_types", [.. fresh.Select(f => f.Key)]));
+        parameters.Add(new NpgsqlParameter<int[]>("fresh_minutes", [.. fresh.Select(f => f.Value)]));
+        parameters.Add(new NpgsqlParameter<int>("window", limits.WindowMinutes));
+    }
+
     /// <summary>The missed events to send (oldest first) and how many the replay limits left out.</summary>
     public async Task<(IReadOnlyList<OverlayEnvelope> Events, int Skipped)> MissedAsync(
         string broadcasterUserId, long afterSeq, IReadOnlyList<(string Type, long UpTo)> subscriptions, ReplayLimits limits, CancellationToken cancellationToken)
@@ -99,7 +115,6 @@ internal sealed class OverlayEventStore(
             return ([], 0);
         }
 
-        var fresh = limits.FreshnessMinutes.Where(f => f.Value < limits.WindowMinutes).ToList();
         using var turn = await TakeReplayTurnAsync(cancellationToken);
         await using var batch = shared.CreateBatch();
         var count = new NpgsqlBatchCommand($"SELECT count(*) FROM overlay_events e WHERE {MissedFilter}");
@@ -107,8 +122,7 @@ internal sealed class OverlayEventStore(
             SELECT * FROM (
                 SELECT {Columns} FROM overlay_events e
                 WHERE {MissedFilter}
-                  AND e.time_stamp >= @now - make_interval(mins => COALESCE(
-                        (SELECT f.minutes FROM unnest(@fresh_types, @fresh_minutes) AS f(type, minutes) WHERE f.type = e.type), @window))
+                  AND {FreshFilter}
                 ORDER BY e.seq DESC
                 LIMIT @limit) recent
             ORDER BY seq
@@ -121,10 +135,7 @@ internal sealed class OverlayEventStore(
             command.Parameters.Add(new NpgsqlParameter<long[]>("up_to", [.. subscriptions.Select(s => s.UpTo)]));
         }
 
-        select.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow().ToUniversalTime()));
-        select.Parameters.Add(new NpgsqlParameter<string[]>("fresh_types", [.. fresh.Select(f => f.Key)]));
-        select.Parameters.Add(new NpgsqlParameter<int[]>("fresh_minutes", [.. fresh.Select(f => f.Value)]));
-        select.Parameters.Add(new NpgsqlParameter<int>("window", limits.WindowMinutes));
+        AddFreshness(select.Parameters, limits);
         select.Parameters.Add(new NpgsqlParameter<int>("limit", limits.MaxEvents));
         batch.BatchCommands.Add(count);
         batch.BatchCommands.Add(select);
@@ -145,14 +156,12 @@ internal sealed class OverlayEventStore(
     public async Task<IReadOnlyList<OverlayEnvelope>> UndeliveredAsync(
         string broadcasterUserId, long afterSeq, long[] delivered, string[]? types, ReplayLimits limits, int limit, CancellationToken cancellationToken)
     {
-        var fresh = limits.FreshnessMinutes.Where(f => f.Value < limits.WindowMinutes).ToList();
         using var turn = await TakeReplayTurnAsync(cancellationToken);
         await using var command = shared.CreateCommand($"""
             SELECT {Columns} FROM overlay_events e
             WHERE e.broadcaster_user_id = @broadcaster AND e.seq > @after AND e.seq <> ALL(@delivered)
               AND (@types::text[] IS NULL OR e.type = ANY(@types))
-              AND e.time_stamp >= @now - make_interval(mins => COALESCE(
-                    (SELECT f.minutes FROM unnest(@fresh_types, @fresh_minutes) AS f(type, minutes) WHERE f.type = e.type), @window))
+              AND {FreshFilter}
             ORDER BY e.seq
             LIMIT @limit
             """);
@@ -160,10 +169,7 @@ internal sealed class OverlayEventStore(
         command.Parameters.Add(new NpgsqlParameter<long>("after", afterSeq));
         command.Parameters.Add(new NpgsqlParameter<long[]>("delivered", delivered));
         command.Parameters.Add(new NpgsqlParameter("types", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = (object?)types ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset>("now", time.GetUtcNow().ToUniversalTime()));
-        command.Parameters.Add(new NpgsqlParameter<string[]>("fresh_types", [.. fresh.Select(f => f.Key)]));
-        command.Parameters.Add(new NpgsqlParameter<int[]>("fresh_minutes", [.. fresh.Select(f => f.Value)]));
-        command.Parameters.Add(new NpgsqlParameter<int>("window", limits.WindowMinutes));
+        AddFreshness(command.Parameters, limits);
         command.Parameters.Add(new NpgsqlParameter<int>("limit", limit));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await ReadEnvelopesAsync(reader, broadcasterUserId, cancellationToken);

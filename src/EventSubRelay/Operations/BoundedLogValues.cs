@@ -36,9 +36,12 @@ internal sealed class BoundedLogValues : ILogEventEnricher
     private static LogEventPropertyValue Bound(LogEventPropertyValue value) => value switch
     {
         ScalarValue scalar => Text(scalar.Value) is { Length: > MaxStringLength } text ? new ScalarValue(Truncate(text)) : scalar,
-        SequenceValue sequence => BoundItems(sequence.Elements) is { } elements ? new SequenceValue(elements) : sequence,
-        StructureValue structure => BoundProperties(structure.Properties) is { } properties ? new StructureValue(properties, structure.TypeTag) : structure,
-        DictionaryValue dictionary => BoundEntries(dictionary) is { } entries ? new DictionaryValue(entries) : dictionary,
+        SequenceValue sequence => BoundAll(sequence.Elements, sequence.Elements.Count, Bound, ReferenceEquals) is { } elements
+            ? new SequenceValue(elements) : sequence,
+        StructureValue structure => BoundAll(structure.Properties, structure.Properties.Count, BoundProperty, ReferenceEquals) is { } properties
+            ? new StructureValue(properties, structure.TypeTag) : structure,
+        DictionaryValue dictionary => BoundAll(dictionary.Elements, dictionary.Elements.Count, BoundEntry, SameEntry) is { } entries
+            ? new DictionaryValue(entries) : dictionary,
         _ => value,
     };
 
@@ -50,28 +53,47 @@ internal sealed class BoundedLogValues : ILogEventEnricher
         _ => value.ToString(),
     };
 
+    private static LogEventProperty BoundProperty(LogEventProperty property) =>
+        Bound(property.Value) is var value && ReferenceEquals(value, property.Value) ? property : new LogEventProperty(property.Name, value);
+
+    private static KeyValuePair<ScalarValue, LogEventPropertyValue> BoundEntry(KeyValuePair<ScalarValue, LogEventPropertyValue> entry) =>
+        KeyValuePair.Create((ScalarValue)Bound(entry.Key), Bound(entry.Value));
+
+    private static bool SameEntry(KeyValuePair<ScalarValue, LogEventPropertyValue> a, KeyValuePair<ScalarValue, LogEventPropertyValue> b) =>
+        ReferenceEquals(a.Key, b.Key) && ReferenceEquals(a.Value, b.Value);
+
     private static string Truncate(string text)
     {
         var length = char.IsHighSurrogate(text[MaxStringLength - 1]) ? MaxStringLength - 1 : MaxStringLength;
         return $"{text[..length]}…(+{text.Length - length} chars)";
     }
 
-    private static List<LogEventPropertyValue>? BoundItems(IReadOnlyList<LogEventPropertyValue> elements)
+    /// <summary>
+    /// Each item bounded, and at most <see cref="MaxItems"/> of them; null, with nothing allocated, when that changes
+    /// nothing (the common case: this runs for every log event).
+    /// </summary>
+    private static List<T>? BoundAll<T>(IEnumerable<T> items, int count, Func<T, T> bound, Func<T, T, bool> same)
     {
-        var capped = elements.Take(MaxItems).Select(Bound).ToList();
-        return capped.Count == elements.Count && capped.Select((v, i) => ReferenceEquals(v, elements[i])).All(same => same) ? null : capped;
-    }
+        List<T>? capped = count > MaxItems ? new(MaxItems) : null;
+        var index = 0;
+        foreach (var item in items)
+        {
+            if (index++ == MaxItems)
+            {
+                break;
+            }
 
-    private static List<LogEventProperty>? BoundProperties(IReadOnlyList<LogEventProperty> properties)
-    {
-        var capped = properties.Take(MaxItems).Select(p => Bound(p.Value) is var v && ReferenceEquals(v, p.Value) ? p : new LogEventProperty(p.Name, v)).ToList();
-        return capped.Count == properties.Count && capped.Select((p, i) => ReferenceEquals(p, properties[i])).All(same => same) ? null : capped;
-    }
+            var value = bound(item);
+            if (capped is null && !same(value, item))
+            {
+                // The items before this one are unchanged: take them as they are.
+                capped = new List<T>(Math.Min(count, MaxItems));
+                capped.AddRange(items.Take(index - 1));
+            }
 
-    private static List<KeyValuePair<ScalarValue, LogEventPropertyValue>>? BoundEntries(DictionaryValue dictionary)
-    {
-        var entries = dictionary.Elements.ToList();
-        var capped = entries.Take(MaxItems).Select(e => KeyValuePair.Create((ScalarValue)Bound(e.Key), Bound(e.Value))).ToList();
-        return capped.Count == entries.Count && capped.Select((e, i) => ReferenceEquals(e.Key, entries[i].Key) && ReferenceEquals(e.Value, entries[i].Value)).All(same => same) ? null : capped;
+            capped?.Add(value);
+        }
+
+        return capped;
     }
 }

@@ -137,6 +137,9 @@ internal static class OperationsExtensions
                     .LogDebug("Malformed request answered {StatusCode}: {Reason}", exception.StatusCode, exception.Message);
                 context.Response.Clear();
                 context.Response.StatusCode = exception.StatusCode;
+                // Where the broken body ends is unknown, so no next request can be read on this connection: close it,
+                // as Kestrel does with the 400s it answers itself (left open, Kestrel reads on and fails with a warning).
+                context.Response.Headers.Connection = "close";
                 await context.RequestServices.GetRequiredService<IProblemDetailsService>().TryWriteAsync(new()
                 {
                     HttpContext = context,

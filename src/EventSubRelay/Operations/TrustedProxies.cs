@@ -23,9 +23,9 @@ internal sealed class TrustedProxies
         Networks = networks;
     }
 
-    public IReadOnlyList<IPAddress> Proxies { get; }
+    private IReadOnlyList<IPAddress> Proxies { get; }
 
-    public IReadOnlyList<IPNetwork> Networks { get; }
+    private IReadOnlyList<IPNetwork> Networks { get; }
 
     /// <summary>Whether the settings list any proxy; listing one is enough to turn forwarded headers on.</summary>
     public bool AreListed => Proxies.Count > 0 || Networks.Count > 0;

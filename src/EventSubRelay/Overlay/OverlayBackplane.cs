@@ -197,11 +197,7 @@ internal sealed class OverlayBackplane(
             }
 
             using var turn = await sequencer.SendTurnAsync(envelope.BroadcasterUserId, _stopping);
-            if (!turn.HasSent(envelope.Seq))
-            {
-                await OverlayFanOut.SendToGroupsAsync(hub, envelope, _stopping);
-                turn.Sent(envelope.Seq);
-            }
+            await OverlayFanOut.SendOnceAsync(hub, envelope, turn, _stopping);
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
@@ -255,40 +251,4 @@ internal sealed class OverlayBackplane(
 
     /// <summary>What travels on the channel: an instance's event, or its ping to itself.</summary>
     private sealed record Relayed(string Instance, OverlayEnvelope? Envelope, long? Ping);
-
-    /// <summary>One lane per broadcaster: its work runs in the order given, different broadcasters' side by side.</summary>
-    private sealed class BroadcasterLanes
-    {
-        private readonly Lock _lock = new();
-        private readonly Dictionary<string, Task> _tails = new(StringComparer.Ordinal);
-
-        public void Run(string broadcasterUserId, Func<Task> work)
-        {
-            lock (_lock)
-            {
-                var next = AfterAsync(_tails.GetValueOrDefault(broadcasterUserId) ?? Task.CompletedTask, work);
-                _tails[broadcasterUserId] = next;
-                _ = ForgetWhenDoneAsync(broadcasterUserId, next);
-            }
-        }
-
-        private static async Task AfterAsync(Task previous, Func<Task> work)
-        {
-            // Always yields, so the work never runs under the lock.
-            await previous.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing | ConfigureAwaitOptions.ForceYielding);
-            await work();
-        }
-
-        private async Task ForgetWhenDoneAsync(string broadcasterUserId, Task tail)
-        {
-            await tail.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            lock (_lock)
-            {
-                if (_tails.TryGetValue(broadcasterUserId, out var current) && current == tail)
-                {
-                    _tails.Remove(broadcasterUserId);
-                }
-            }
-        }
-    }
 }

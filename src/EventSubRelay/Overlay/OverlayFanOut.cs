@@ -18,21 +18,31 @@ internal sealed class OverlayFanOut(IHubContext<OverlayHub> hub, IEnumerable<IOv
     /// </summary>
     public async Task SendAsync(OverlayEnvelope envelope, OverlaySequencer.Turn? turn, CancellationToken cancellationToken)
     {
-        if (turn is null || !turn.HasSent(envelope.Seq))
+        if (await SendOnceAsync(hub, envelope, turn, cancellationToken))
         {
-            await SendToGroupsAsync(hub, envelope, cancellationToken);
             foreach (var listener in _listeners)
             {
                 listener.Sent(envelope);
             }
-
-            turn?.Sent(envelope.Seq);
         }
 
         if (backplane is not null)
         {
             await backplane.PublishAsync(envelope, cancellationToken);
         }
+    }
+
+    /// <summary>Sends to this instance's groups unless <paramref name="turn"/> knows the event went out already; true when it sent.</summary>
+    internal static async Task<bool> SendOnceAsync(IHubContext<OverlayHub> hub, OverlayEnvelope envelope, OverlaySequencer.Turn? turn, CancellationToken cancellationToken)
+    {
+        if (turn?.HasSent(envelope.Seq) == true)
+        {
+            return false;
+        }
+
+        await SendToGroupsAsync(hub, envelope, cancellationToken);
+        turn?.Sent(envelope.Seq);
+        return true;
     }
 
     /// <summary>Sends to this instance's connections in the broadcaster's groups.</summary>

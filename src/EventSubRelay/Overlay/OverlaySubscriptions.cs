@@ -92,9 +92,6 @@ internal sealed class OverlaySubscriptions(
     /// <summary>Ends every connection made with one of these tokens; returns how many.</summary>
     public int Abort(IReadOnlySet<Guid> tokenIds) => Abort(_connections.Values.Where(c => tokenIds.Contains(c.TokenId)));
 
-    /// <summary>Ends every connection; returns how many.</summary>
-    public int AbortAll() => Abort(_connections.Values);
-
     /// <summary>
     /// Joins the groups of the types not yet subscribed, then replays what the connection missed if it asked to
     /// resume before subscribing (<c>?afterSeq=</c> or an early <c>Resume</c>). Returns the types subscribed now.
@@ -196,12 +193,14 @@ internal sealed class OverlaySubscriptions(
         }
 
         var subscriptions = connections.SelectMany(c => c.Subscriptions).ToList();
-        var (after, delivered) = turn.DeliveredSince(subscriptions.Min(s => s.UpTo)) ?? (subscriptions.Min(s => s.UpTo), []);
+        var from = subscriptions.Min(s => s.UpTo);
+        var (after, delivered) = turn.DeliveredSince(from) ?? (from, []);
         string[]? types = subscriptions.Any(s => s.Type == OverlayGroups.AllTypes) ? null : [.. subscriptions.Select(s => s.Type).Distinct(StringComparer.Ordinal)];
+        var limits = options.Value.ToReplayLimits();
         var caughtUp = 0;
         while (true)
         {
-            var page = await store.UndeliveredAsync(broadcasterUserId, after, delivered, types, options.Value.ToReplayLimits(), CatchUpPage, cancellationToken);
+            var page = await store.UndeliveredAsync(broadcasterUserId, after, delivered, types, limits, CatchUpPage, cancellationToken);
             await Task.WhenAll(connections.Select(c => SendOrCloseAsync(c.Connection, [.. page.Where(e => ReceivesLive(c.Subscriptions, e))], cancellationToken)));
             foreach (var envelope in page)
             {

@@ -8,8 +8,6 @@ namespace EventSubRelay.Pages;
 /// </summary>
 internal static class LandingPage
 {
-    private static readonly string[] Documents = ["README.md", "events.md", "overlay-api.md"];
-
     private const string Html = """
         <!DOCTYPE html>
         <html lang="en">
@@ -40,7 +38,7 @@ internal static class LandingPage
             return TypedResults.Content(Html, "text/html; charset=utf-8");
         });
         endpoints.MapGet("/docs/{file}", Results<FileStreamHttpResult, NotFound> (string file) =>
-            Documents.Contains(file) && typeof(LandingPage).Assembly.GetManifestResourceStream($"docs/{file}") is { } content
+            typeof(LandingPage).Assembly.GetManifestResourceStream($"docs/{file}") is { } content
                 ? TypedResults.Stream(content, "text/markdown; charset=utf-8")
                 : TypedResults.NotFound());
     }

@@ -13,7 +13,7 @@ namespace EventSubRelay.Processing;
 internal sealed class DeliveryWorker(
     DeliveryQueue queue,
     OrphanSweeper orphans,
-    DeliveryLanes lanes,
+    BroadcasterLanes lanes,
     DeliveryWatermarks watermarks,
     NotificationStore store,
     InstanceLease lease,
@@ -26,8 +26,13 @@ internal sealed class DeliveryWorker(
     TimeProvider time,
     ILogger<DeliveryWorker> logger) : BackgroundService
 {
-    /// <summary>Batches whose sends may be under way at once: a stalled broadcaster slows delivery, never fills memory.</summary>
-    private const int MaxBatchesInFlight = 64;
+    /// <summary>
+    /// Room for batches and their events on their way out: a batch takes one place until it is marked, each of its
+    /// events one until its broadcaster's send is done. A broadcaster whose turn is held (a join storm, a stuck
+    /// send) fills places only with its own waiting events; others' events leave at once and free theirs, so
+    /// delivery waits for it only once this many are waiting, and memory stays bounded.
+    /// </summary>
+    private const int MaxInFlight = 10_000;
 
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
 
@@ -35,7 +40,7 @@ internal sealed class DeliveryWorker(
     private const int PoisonAttempts = 3;
 
     private readonly INotificationObserver[] _observers = [.. observers];
-    private readonly SemaphoreSlim _inFlight = new(MaxBatchesInFlight, MaxBatchesInFlight);
+    private readonly SemaphoreSlim _inFlight = new(MaxInFlight, MaxInFlight);
 
     // Cancelled only when the host's shutdown timeout runs out: until then, committed notifications are delivered.
     private readonly CancellationTokenSource _abandon = new();
@@ -58,7 +63,7 @@ internal sealed class DeliveryWorker(
 
             await stopSweeping.CancelAsync();
             await sweeping;
-            for (var i = 0; i < MaxBatchesInFlight; i++)
+            for (var i = 0; i < MaxInFlight; i++)
             {
                 await _inFlight.WaitAsync(_abandon.Token);
             }
@@ -77,10 +82,19 @@ internal sealed class DeliveryWorker(
         // In the order batches arrive, before any later batch can be done (see DeliveryWatermarks).
         var registration = watermarks.Begin(batch);
         var toSend = await MapAndStoreAsync(batch, cancellationToken);
-        var sends = toSend
-            .GroupBy(e => e.BroadcasterUserId, StringComparer.Ordinal)
-            .Select(broadcaster => lanes.Run(broadcaster.Key, () => SendInTurnAsync(broadcaster.Key, [.. broadcaster], cancellationToken)))
-            .ToList();
+        var sends = new List<Task>();
+        foreach (var broadcaster in toSend.GroupBy(e => e.BroadcasterUserId, StringComparer.Ordinal))
+        {
+            IReadOnlyList<OverlayEvent> broadcasterEvents = [.. broadcaster];
+            var places = Math.Min(broadcasterEvents.Count, MaxInFlight - 1);
+            for (var i = 0; i < places; i++)
+            {
+                await _inFlight.WaitAsync(cancellationToken);
+            }
+
+            sends.Add(lanes.Run(broadcaster.Key, () => SendInTurnAsync(broadcaster.Key, broadcasterEvents, places, cancellationToken)));
+        }
+
         _ = MarkWhenSentAsync(batch, registration, sends, toSend.Count, cancellationToken);
     }
 
@@ -169,6 +183,19 @@ internal sealed class DeliveryWorker(
         }
 
         return numbered;
+    }
+
+    /// <summary>Sends, then gives back the events' places in flight.</summary>
+    private async Task SendInTurnAsync(string broadcasterUserId, IReadOnlyList<OverlayEvent> broadcasterEvents, int places, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SendInTurnAsync(broadcasterUserId, broadcasterEvents, cancellationToken);
+        }
+        finally
+        {
+            _inFlight.Release(places);
+        }
     }
 
     /// <summary>

@@ -23,21 +23,45 @@ internal sealed class OrphanSweeper(
     // watermark until they are delivered, and are not read again. Used by one caller at a time (start-up, then the sweep).
     private readonly Dictionary<long, long> _queuedThrough = [];
 
-    /// <summary>The next page of orphans of one stopped owner, oldest first, now delivered by this instance; null when none are left.</summary>
+    // Owners adopted and not yet read to their end, in the order adopted: read page by page without adopting again.
+    private readonly Queue<(long Owner, long DeliveredThrough)> _adopted = [];
+
+    /// <summary>
+    /// The next page of orphans of one stopped owner, oldest first, now delivered by this instance; null when none
+    /// are left, which is known only once adopting again found nothing more.
+    /// </summary>
     public async Task<DeliveryBatch?> AdoptAsync(CancellationToken cancellationToken)
     {
-        foreach (var (owner, deliveredThrough) in await store.AdoptOrphanedOwnersAsync(cancellationToken))
+        var adoptedAgain = false;
+        while (true)
         {
-            var after = Math.Max(deliveredThrough, _queuedThrough.GetValueOrDefault(owner));
-            var page = await store.ReadOwnedAfterAsync(owner, after, Page, cancellationToken);
+            if (_adopted.Count == 0)
+            {
+                if (adoptedAgain)
+                {
+                    return null;
+                }
+
+                foreach (var owner in await store.AdoptOrphanedOwnersAsync(cancellationToken))
+                {
+                    _adopted.Enqueue(owner);
+                }
+
+                adoptedAgain = true;
+                continue;
+            }
+
+            var (next, deliveredThrough) = _adopted.Peek();
+            var after = Math.Max(deliveredThrough, _queuedThrough.GetValueOrDefault(next));
+            var page = await store.ReadOwnedAfterAsync(next, after, Page, cancellationToken);
             if (page.Count > 0)
             {
-                _queuedThrough[owner] = page[^1].Seq;
-                return new DeliveryBatch(page, owner, Redelivery: true);
+                _queuedThrough[next] = page[^1].Seq;
+                return new DeliveryBatch(page, next, Redelivery: true);
             }
-        }
 
-        return null;
+            _adopted.Dequeue();
+        }
     }
 
     public async Task RunAsync(CancellationToken stoppingToken)

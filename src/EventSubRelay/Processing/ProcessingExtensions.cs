@@ -1,5 +1,6 @@
 using EventSubRelay.Events;
 using EventSubRelay.Operations;
+using EventSubRelay.Overlay;
 
 namespace EventSubRelay.Processing;
 
@@ -15,7 +16,7 @@ internal static class ProcessingExtensions
         builder.Services.AddSingleton<Data.InstanceLease>();
         builder.Services.AddSingleton<NotificationStore>();
         builder.Services.AddSingleton<DeliveryQueue>();
-        builder.Services.AddSingleton<DeliveryLanes>();
+        builder.Services.AddSingleton<BroadcasterLanes>();
         builder.Services.AddSingleton<DeliveryWatermarks>();
         builder.Services.AddSingleton<OrphanSweeper>();
         builder.Services.AddSingleton<DerivationState>();

@@ -18,10 +18,12 @@ public sealed class RelayFactory : WebApplicationFactory<Program>
 {
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
+    private readonly Action<IWebHostBuilder>? _configure;
 
-    private RelayFactory(string connectionString, IDictionary<string, string?>? settings, Action<IServiceCollection>? services, int port)
+    private RelayFactory(string connectionString, IDictionary<string, string?>? settings, Action<IServiceCollection>? services, int port, Action<IWebHostBuilder>? configure)
     {
         _services = services;
+        _configure = configure;
         _settings = new Dictionary<string, string?>
         {
             ["ConnectionStrings:Postgres"] = connectionString,
@@ -50,7 +52,8 @@ public sealed class RelayFactory : WebApplicationFactory<Program>
         PostgresServer? server = null,
         string? connectionString = null,
         Action<IServiceCollection>? services = null,
-        int port = 0)
+        int port = 0,
+        Action<IWebHostBuilder>? configure = null)
     {
         if (connectionString is null)
         {
@@ -58,7 +61,7 @@ public sealed class RelayFactory : WebApplicationFactory<Program>
             connectionString = await server.CreateDatabaseAsync();
         }
 
-        var factory = new RelayFactory(connectionString, settings, services, port);
+        var factory = new RelayFactory(connectionString, settings, services, port, configure);
         factory.StartServer();
         return factory;
     }
@@ -76,6 +79,7 @@ public sealed class RelayFactory : WebApplicationFactory<Program>
             services.AddSingleton<ILogEventSink>(Logs);
             _services?.Invoke(services);
         });
+        _configure?.Invoke(builder);
     }
 
     /// <summary>A free loopback port, for a relay that must know its own URL before it starts (Twitch's callback).</summary>

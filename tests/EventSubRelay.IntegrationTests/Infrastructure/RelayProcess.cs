@@ -37,14 +37,7 @@ public sealed class RelayProcess : IAsyncDisposable
         get
         {
             var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-            var root = new DirectoryInfo(AppContext.BaseDirectory);
-            while (root is not null && !File.Exists(Path.Combine(root.FullName, "EventSubRelay.sln")))
-            {
-                root = root.Parent;
-            }
-
-            var dll = Path.Combine(root?.FullName ?? throw new InvalidOperationException("Repository root not found."),
-                "src", "EventSubRelay", "bin", configuration, "net10.0", "EventSubRelay.dll");
+            var dll = Path.Combine(Repository.Root, "src", "EventSubRelay", "bin", configuration, "net10.0", "EventSubRelay.dll");
             return File.Exists(dll) ? dll : throw new FileNotFoundException("Build the relay first.", dll);
         }
     }

@@ -1,6 +1,6 @@
-namespace EventSubRelay.Tests;
+namespace EventSubRelay.Testing;
 
-/// <summary>The checkout the tests run from, for tests that read its files (README, docs, deployment files).</summary>
+/// <summary>The checkout the tests and benchmarks run from: its files (README, docs, deployment files) and its build outputs.</summary>
 internal static class Repository
 {
     public static string Root { get; } = FindRoot();

@@ -1,11 +1,12 @@
-namespace EventSubRelay.Processing;
+namespace EventSubRelay.Overlay;
 
 /// <summary>
 /// One lane per broadcaster: work given for a broadcaster runs after the work given for it before (its events go
 /// out in sequence order), while different broadcasters' lanes run side by side, so one broadcaster's slow
-/// sends or storm of joining overlays never holds up another's alerts.
+/// sends or storm of joining overlays never holds up another's alerts. Delivery sends in them; the backplane
+/// hands the other instances' events over in lanes of its own.
 /// </summary>
-internal sealed class DeliveryLanes
+internal sealed class BroadcasterLanes
 {
     private readonly Lock _lock = new();
     private readonly Dictionary<string, Task> _tails = new(StringComparer.Ordinal);
