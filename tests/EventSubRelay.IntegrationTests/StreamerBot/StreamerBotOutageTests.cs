@@ -10,6 +10,7 @@ public sealed class StreamerBotOutageTests : IAsyncLifetime
     private RelayProcess? _a;
     private RelayProcess? _b;
     private Dictionary<string, string> _environment = null!;
+    private string _connectionString = null!;
 
     private RelayProcess A => _a!;
     private RelayProcess B => _b!;
@@ -19,8 +20,8 @@ public sealed class StreamerBotOutageTests : IAsyncLifetime
         try
         {
             _redis = await RedisServer.StartAsync();
-            var connectionString = await (await PostgresServer.Shared).CreateDatabaseAsync();
-            _environment = RelayProcess.Environment(connectionString, new Dictionary<string, string> { ["SignalR__Redis"] = _redis.ConnectionString });
+            _connectionString = await (await PostgresServer.Shared).CreateDatabaseAsync();
+            _environment = RelayProcess.Environment(_connectionString, new Dictionary<string, string> { ["SignalR__Redis"] = _redis.ConnectionString });
             _a = await RelayProcess.StartAsync(_environment);
             _b = await RelayProcess.StartAsync(_environment);
         }
@@ -113,6 +114,54 @@ public sealed class StreamerBotOutageTests : IAsyncLifetime
             $"a Streamer.bot socket gets each of the {Total} acknowledged events once, in order, on the socket it had ({refused} webhooks were answered 503 and retried; Redis was away {outageLength.TotalSeconds} s)");
     }
 
+    [Fact]
+    public async Task A_widget_that_joins_the_other_instance_while_Redis_is_stopped_gets_only_the_events_acknowledged_after_it_joined_once_in_order()
+    {
+        const int Before = 5, After = 5;
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        var token = await RelayProcess.CreateOverlayTokenAsync(_environment, broadcaster);
+        await using var early = await ReadingWidget.ConnectAsync(B.BaseAddress, token);
+        using var client = new HttpClient { BaseAddress = A.BaseAddress };
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(40));
+
+        await _redis!.StopAsync();
+        var before = await PostManyAsync(client, broadcaster, Before, deadline.Token);
+        // Stored (delivery stores before it sends, and its sends wait for Redis), so the late widget joins above them.
+        await Database.WaitForAsync(_connectionString,
+            $"SELECT count(*) = {Before} FROM overlay_events WHERE broadcaster_user_id = '{broadcaster}'", TimeSpan.FromSeconds(20));
+        // A widget that wants only live events: nothing from before it joined may reach it.
+        await using var late = await ReadingWidget.ConnectAsync(B.BaseAddress, token, "catchUp=false");
+        var after = await PostManyAsync(client, broadcaster, After, deadline.Token);
+        await _redis.StartAgainAsync();
+
+        await Task.WhenAll(early.WaitForAllAsync([.. before, .. after], TimeSpan.FromSeconds(15)), late.WaitForAllAsync(after, TimeSpan.FromSeconds(15)));
+        var marker = (await PostManyAsync(client, broadcaster, 1, deadline.Token))[0];
+        await Task.WhenAll(early.WaitForAllAsync([marker], TimeSpan.FromSeconds(15)), late.WaitForAllAsync([marker], TimeSpan.FromSeconds(15)));
+        string Describe(ReadingWidget widget, IReadOnlyList<string> expected)
+        {
+            var received = widget.Received.TakeWhile(id => id != marker).ToList();
+            return $"{expected.Except(received).Count()} missing, {received.Count(before.Contains)} of those before the late join, "
+                + $"{received.Count - received.Distinct().Count()} repeated, {(received.SequenceEqual(expected) ? "in order" : "out of order or more")}";
+        }
+
+        new[] { Describe(early, [.. before, .. after]), Describe(late, after) }.Should().Equal(
+            [$"0 missing, {Before} of those before the late join, 0 repeated, in order", "0 missing, 0 of those before the late join, 0 repeated, in order"],
+            "the widget there from the start gets every event, the one that joined meanwhile only those after it joined, each once and in order");
+    }
+
+    private static async Task<List<string>> PostManyAsync(HttpClient client, string broadcaster, int count, CancellationToken cancellationToken)
+    {
+        var ids = new List<string>();
+        for (var i = 0; i < count; i++)
+        {
+            var id = TwitchWebhook.NewMessageId();
+            (await PostAsync(client, TwitchWebhook.NotificationBody(broadcaster), id, cancellationToken)).Should().Be(HttpStatusCode.NoContent);
+            ids.Add(id);
+        }
+
+        return ids;
+    }
+
     private static async Task<HttpStatusCode> PostAsync(HttpClient client, string body, string messageId, CancellationToken cancellationToken)
     {
         using var response = await client.SendAsync(TwitchWebhook.Request(body, messageId: messageId), cancellationToken);
@@ -147,9 +196,9 @@ public sealed class StreamerBotOutageTests : IAsyncLifetime
             }
         }
 
-        public static async Task<ReadingWidget> ConnectAsync(Uri baseAddress, string token)
+        public static async Task<ReadingWidget> ConnectAsync(Uri baseAddress, string token, string query = "")
         {
-            var socket = await StreamerBotSocket.AuthenticatedAsync(baseAddress, token);
+            var socket = await StreamerBotSocket.AuthenticatedAsync(baseAddress, token, query);
             await socket.SubscribeAsync("Follow");
             return new ReadingWidget(socket);
         }
