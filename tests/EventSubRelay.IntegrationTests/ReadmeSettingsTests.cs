@@ -22,6 +22,8 @@ public sealed partial class ReadmeSettingsTests
         // AccountTests show the relay using them.
         ["DataProtection:CertificatePath"] = "read while the host is built",
         ["DataProtection:CertificatePassword"] = "read while the host is built",
+        // Read while the host is built, to register the backplane; ScaleOutTests show the relays using it.
+        ["SignalR:Redis"] = "read while the host is built",
     };
 
     /// <summary>Looked up by the configuration binder, but no setting: a computed property of an options class.</summary>

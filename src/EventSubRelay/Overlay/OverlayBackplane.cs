@@ -7,21 +7,23 @@ namespace EventSubRelay.Overlay;
 
 /// <summary>
 /// With several instances, carries each instance's events to the others over one Redis channel; each instance
-/// gives them to its own overlays' groups in the broadcaster's turn (<see cref="OverlaySequencer"/>), and
+/// gives them to its own overlays' groups and to the listeners of its other endpoints (the Streamer.bot sockets,
+/// <see cref="IOverlayEnvelopeListener"/>) in the broadcaster's turn (<see cref="OverlaySequencer"/>), and
 /// remembers which stored events it gave them (<see cref="DeliveredLog"/>).
 /// </summary>
 /// <remarks>
 /// Redis keeps nothing for a subscriber that is away, so while this instance's connection to it is down the other
 /// instances' events do not reach it. From the moment the connection fails, received events are dropped, and this
 /// instance publishes pings to itself until one comes back: from then on it hears everything published. It then
-/// catches every broadcaster with overlays here up from PostgreSQL (every event is stored before it is published),
-/// in the broadcaster's turn and in sequence order, skipping what its overlays already have, before any later live
-/// event; events that come again (a publish retried after a timeout) are skipped the same way. Publishing is
+/// catches every broadcaster with overlays or listening sockets here up from PostgreSQL (every event is stored
+/// before it is published), in the broadcaster's turn and in sequence order, skipping what they already have,
+/// before any later live event; events that come again (a publish retried after a timeout) are skipped the same way. Publishing is
 /// awaited, so a publish that fails is retried by delivery and none is left out on the sending side.
 /// </remarks>
 internal sealed class OverlayBackplane(
     string configuration,
     IHubContext<OverlayHub> hub,
+    IEnumerable<IOverlayEnvelopeListener> listeners,
     OverlaySequencer sequencer,
     OverlaySubscriptions subscriptions,
     TimeProvider time,
@@ -32,6 +34,7 @@ internal sealed class OverlayBackplane(
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
 
     private readonly string _instance = Guid.NewGuid().ToString("N");
+    private readonly IOverlayEnvelopeListener[] _listeners = [.. listeners];
     private readonly TaskCompletionSource<ConnectionMultiplexer> _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly BroadcasterLanes _lanes = new();
     private readonly SemaphoreSlim _lost = new(0);
@@ -147,7 +150,7 @@ internal sealed class OverlayBackplane(
             return Task.CompletedTask;
         }
 
-        if (relayed.Envelope is not { } envelope || !IsReceiving() || !subscriptions.HasConnections(envelope.BroadcasterUserId))
+        if (relayed.Envelope is not { } envelope || !IsReceiving() || !IsHere(envelope.BroadcasterUserId))
         {
             // Nobody here to give it to, or it will come with the catch-up (it is stored).
             return Task.CompletedTask;
@@ -169,13 +172,17 @@ internal sealed class OverlayBackplane(
             _receiving = true;
         }
 
-        var broadcasters = subscriptions.Broadcasters();
+        var broadcasters = subscriptions.Broadcasters().Union(_listeners.SelectMany(l => l.Broadcasters()), StringComparer.Ordinal).ToList();
         logger.LogInformation("The Redis backplane is connected; catching up the overlays of {Count} broadcasters", broadcasters.Count);
         foreach (var broadcaster in broadcasters)
         {
             _lanes.Run(broadcaster, () => CatchUpAsync(broadcaster));
         }
     }
+
+    /// <summary>Whether the broadcaster has overlays or listening sockets on this instance.</summary>
+    private bool IsHere(string broadcasterUserId) =>
+        subscriptions.HasConnections(broadcasterUserId) || _listeners.Any(l => l.JoinedAfter(broadcasterUserId) is not null);
 
     private bool IsReceiving()
     {
@@ -192,12 +199,12 @@ internal sealed class OverlayBackplane(
             if (envelope.IsTest)
             {
                 // Test alerts are not stored: nothing to catch up or to skip.
-                await OverlayFanOut.SendToGroupsAsync(hub, envelope, _stopping);
+                await OverlayFanOut.SendOnceAsync(hub, _listeners, envelope, null, _stopping);
                 return;
             }
 
             using var turn = await sequencer.SendTurnAsync(envelope.BroadcasterUserId, _stopping);
-            await OverlayFanOut.SendOnceAsync(hub, envelope, turn, _stopping);
+            await OverlayFanOut.SendOnceAsync(hub, _listeners, envelope, turn, _stopping);
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {
@@ -212,10 +219,10 @@ internal sealed class OverlayBackplane(
     {
         try
         {
-            var caughtUp = await RetryAsync("catch overlays up", () => subscriptions.CatchUpAsync(broadcasterUserId, _stopping), _stopping);
+            var caughtUp = await RetryAsync("catch overlays up", () => subscriptions.CatchUpAsync(broadcasterUserId, _listeners, _stopping), _stopping);
             if (caughtUp > 0)
             {
-                logger.LogInformation("Caught up the overlays of broadcaster {BroadcasterUserId} with {Count} events the backplane did not bring", broadcasterUserId, caughtUp);
+                logger.LogInformation("Caught up the overlays and sockets of broadcaster {BroadcasterUserId} with {Count} events the backplane did not bring", broadcasterUserId, caughtUp);
             }
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)

@@ -4,7 +4,8 @@ using Microsoft.AspNetCore.SignalR;
 namespace EventSubRelay.Overlay;
 
 /// <summary>
-/// Sends an event to this instance's overlay groups of the broadcaster, tells the other endpoints' listeners, and
+/// Sends an event to this instance's overlay groups of the broadcaster, tells the other endpoints' listeners
+/// (<see cref="IOverlayEnvelopeListener"/>), and
 /// with several instances publishes it to the others (<see cref="OverlayBackplane"/>). It neither stores nor
 /// orders: delivery calls it in the broadcaster's turn (<see cref="OverlaySequencer"/>), test alerts directly.
 /// </summary>
@@ -18,35 +19,35 @@ internal sealed class OverlayFanOut(IHubContext<OverlayHub> hub, IEnumerable<IOv
     /// </summary>
     public async Task SendAsync(OverlayEnvelope envelope, OverlaySequencer.Turn? turn, CancellationToken cancellationToken)
     {
-        if (await SendOnceAsync(hub, envelope, turn, cancellationToken))
-        {
-            foreach (var listener in _listeners)
-            {
-                listener.Sent(envelope);
-            }
-        }
-
+        await SendOnceAsync(hub, _listeners, envelope, turn, cancellationToken);
         if (backplane is not null)
         {
             await backplane.PublishAsync(envelope, cancellationToken);
         }
     }
 
-    /// <summary>Sends to this instance's groups unless <paramref name="turn"/> knows the event went out already; true when it sent.</summary>
-    internal static async Task<bool> SendOnceAsync(IHubContext<OverlayHub> hub, OverlayEnvelope envelope, OverlaySequencer.Turn? turn, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends to this instance's groups and tells the listeners, unless <paramref name="turn"/> knows the event went
+    /// out already.
+    /// </summary>
+    internal static async Task SendOnceAsync(
+        IHubContext<OverlayHub> hub, IReadOnlyList<IOverlayEnvelopeListener> listeners, OverlayEnvelope envelope, OverlaySequencer.Turn? turn, CancellationToken cancellationToken)
     {
         if (turn?.HasSent(envelope.Seq) == true)
         {
-            return false;
+            return;
         }
 
         await SendToGroupsAsync(hub, envelope, cancellationToken);
         turn?.Sent(envelope.Seq);
-        return true;
+        foreach (var listener in listeners)
+        {
+            listener.Sent(envelope);
+        }
     }
 
     /// <summary>Sends to this instance's connections in the broadcaster's groups.</summary>
-    internal static Task SendToGroupsAsync(IHubContext<OverlayHub> hub, OverlayEnvelope envelope, CancellationToken cancellationToken)
+    private static Task SendToGroupsAsync(IHubContext<OverlayHub> hub, OverlayEnvelope envelope, CancellationToken cancellationToken)
     {
         // A connection is never in both groups (see OverlaySubscriptions), so nobody receives it twice.
         string[] groups = [OverlayGroups.For(envelope.BroadcasterUserId, OverlayGroups.AllTypes), OverlayGroups.For(envelope.BroadcasterUserId, envelope.Event.Type)];

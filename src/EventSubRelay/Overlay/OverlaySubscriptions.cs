@@ -168,18 +168,20 @@ internal sealed class OverlaySubscriptions(
     }
 
     /// <summary>
-    /// Sends each of the broadcaster's connections, in order, the stored events it should have received live but
-    /// that never reached this instance (the backplane was away), skipping every event this instance gave its
-    /// overlays already. In the broadcaster's turn, so live events wait behind it and none goes out twice.
-    /// Returns how many events were caught up.
+    /// Sends each of the broadcaster's connections, and offers the <paramref name="listeners"/>, in order, the stored
+    /// events they should have received live but that never reached this instance (the backplane was away), skipping
+    /// every event this instance gave them already. In the broadcaster's turn, so live events wait behind it and none
+    /// goes out twice. Returns how many events were caught up.
     /// </summary>
     /// <remarks>
     /// A connection should have received live every event of its types above where its subscription began
-    /// (<see cref="OverlayConnection.Began"/>). Events older than the replay window (or their type's freshness)
+    /// (<see cref="OverlayConnection.Began"/>), a listener's connection every event above where it joined
+    /// (<see cref="IOverlayEnvelopeListener.JoinedAfter"/>), so one read covers both: from the lowest of those,
+    /// of every type when any listener is there. Events older than the replay window (or their type's freshness)
     /// are left out, as a resume leaves them out; the count limit of a resume does not apply. A connection that
     /// cannot take what it missed in time is closed, so it reconnects and resumes.
     /// </remarks>
-    public async Task<int> CatchUpAsync(string broadcasterUserId, CancellationToken cancellationToken)
+    public async Task<int> CatchUpAsync(string broadcasterUserId, IReadOnlyList<IOverlayEnvelopeListener> listeners, CancellationToken cancellationToken)
     {
         using var turn = await sequencer.JoinTurnAsync(broadcasterUserId, cancellationToken);
         var connections = _connections.Values
@@ -187,15 +189,18 @@ internal sealed class OverlaySubscriptions(
             .Select(c => (Connection: c, Subscriptions: c.Snapshot()))
             .Where(c => c.Subscriptions.Count > 0)
             .ToList();
-        if (connections.Count == 0)
+        var listening = listeners.Select(l => (Listener: l, After: l.JoinedAfter(broadcasterUserId))).Where(l => l.After is not null).ToList();
+        if (connections.Count == 0 && listening.Count == 0)
         {
             return 0;
         }
 
         var subscriptions = connections.SelectMany(c => c.Subscriptions).ToList();
-        var from = subscriptions.Min(s => s.UpTo);
+        var from = subscriptions.Select(s => s.UpTo).Concat(listening.Select(l => l.After!.Value)).Min();
         var (after, delivered) = turn.DeliveredSince(from) ?? (from, []);
-        string[]? types = subscriptions.Any(s => s.Type == OverlayGroups.AllTypes) ? null : [.. subscriptions.Select(s => s.Type).Distinct(StringComparer.Ordinal)];
+        string[]? types = listening.Count > 0 || subscriptions.Any(s => s.Type == OverlayGroups.AllTypes)
+            ? null
+            : [.. subscriptions.Select(s => s.Type).Distinct(StringComparer.Ordinal)];
         var limits = options.Value.ToReplayLimits();
         var caughtUp = 0;
         while (true)
@@ -204,6 +209,11 @@ internal sealed class OverlaySubscriptions(
             await Task.WhenAll(connections.Select(c => SendOrCloseAsync(c.Connection, [.. page.Where(e => ReceivesLive(c.Subscriptions, e))], cancellationToken)));
             foreach (var envelope in page)
             {
+                foreach (var (listener, _) in listening)
+                {
+                    listener.CaughtUp(envelope);
+                }
+
                 turn.Sent(envelope.Seq);
             }
 

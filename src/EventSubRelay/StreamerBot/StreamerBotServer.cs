@@ -54,7 +54,6 @@ internal sealed class StreamerBotServer(
         var catchUp = !string.Equals(context.Request.Query[CatchUpParameter], "false", StringComparison.OrdinalIgnoreCase);
         var keepAlive = TimeSpan.FromSeconds(Options.KeepAliveSeconds);
         using var socket = await context.WebSockets.AcceptWebSocketAsync(new WebSocketAcceptContext { KeepAliveInterval = keepAlive, KeepAliveTimeout = keepAlive });
-        await sessions.Ready.WaitAsync(context.RequestAborted).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         using var session = new StreamerBotSession(socket, this, catchUp, lifetime.ApplicationStopping);
         await session.RunAsync(address);
     }

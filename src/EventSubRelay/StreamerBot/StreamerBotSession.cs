@@ -98,7 +98,7 @@ internal sealed class StreamerBotSession(
                 return;
             }
 
-            server.Sessions.Add(this);
+            await server.Sessions.AddAsync(this, cancellation);
             pump = PumpAsync(cancellation);
             await ServeRequestsAsync(cancellation);
         }

@@ -1,39 +1,31 @@
 using System.Collections.Concurrent;
-using System.Text.Json;
 using EventSubRelay.Events;
 using EventSubRelay.Overlay;
-using StackExchange.Redis;
 
 namespace EventSubRelay.StreamerBot;
 
 /// <summary>
-/// The authenticated Streamer.bot sockets of this instance, by broadcaster. It hears every envelope the fan-out
-/// sends and hands it to the broadcaster's sockets' queues without waiting. With several instances (the Redis
-/// backplane configured) it also publishes each envelope on a Redis channel and offers the other instances'
-/// envelopes to its own sockets, since the fan-out reaches only its own instance's listeners.
+/// The authenticated Streamer.bot sockets of this instance, by broadcaster, each with where it joined. It hears
+/// every envelope the hub's groups get here (those this instance sends and, with several instances, those the
+/// backplane gives it and catches up after an outage) and hands it to the broadcaster's sockets' queues without
+/// waiting.
 /// </summary>
-internal sealed class StreamerBotSessions : IOverlayEnvelopeListener, IAsyncDisposable
+internal sealed class StreamerBotSessions(OverlaySequencer sequencer) : IOverlayEnvelopeListener
 {
-    private static readonly RedisChannel Channel = RedisChannel.Literal("eventsubrelay:streamerbot:envelopes");
-    private readonly ConcurrentDictionary<string, ConcurrentDictionary<StreamerBotSession, byte>> _byBroadcaster = new(StringComparer.Ordinal);
-    private readonly string _instance = Guid.NewGuid().ToString("N");
-    private readonly Task<ConnectionMultiplexer>? _redis;
-    private readonly ILogger<StreamerBotSessions> _logger;
+    // Each socket with its join horizon: the catch-up after a backplane outage owes it only the events above it.
+    private readonly ConcurrentDictionary<string, ConcurrentDictionary<StreamerBotSession, long>> _byBroadcaster = new(StringComparer.Ordinal);
 
-    public StreamerBotSessions(IConfiguration configuration, ILogger<StreamerBotSessions> logger)
+    /// <summary>
+    /// Adds the socket in the broadcaster's turn, as a hub connection joins: every event after its horizon reaches
+    /// it live or, after a backplane outage, in the catch-up, and none before it does that way.
+    /// </summary>
+    public async Task AddAsync(StreamerBotSession session, CancellationToken cancellationToken)
     {
-        _logger = logger;
-        if (configuration["SignalR:Redis"] is { Length: > 0 } redis)
-        {
-            _redis = ConnectAsync(redis);
-        }
+        var broadcaster = session.Identity!.BroadcasterUserId;
+        using var turn = await sequencer.JoinTurnAsync(broadcaster, cancellationToken);
+        var horizon = await turn.ReadHorizonAsync(cancellationToken);
+        _byBroadcaster.GetOrAdd(broadcaster, _ => new())[session] = horizon;
     }
-
-    /// <summary>Completes once this instance hears the other instances' envelopes (at once without Redis).</summary>
-    public Task Ready => _redis ?? Task.CompletedTask;
-
-    public void Add(StreamerBotSession session) =>
-        _byBroadcaster.GetOrAdd(session.Identity!.BroadcasterUserId, _ => new()).TryAdd(session, 0);
 
     public void Remove(StreamerBotSession session)
     {
@@ -47,16 +39,6 @@ internal sealed class StreamerBotSessions : IOverlayEnvelopeListener, IAsyncDisp
 
     public void Sent(OverlayEnvelope envelope)
     {
-        Offer(envelope);
-        if (_redis is { IsCompletedSuccessfully: true } redis)
-        {
-            var message = JsonSerializer.SerializeToUtf8Bytes(new RelayedEnvelope(_instance, envelope), JsonSerializerOptions.Web);
-            redis.Result.GetSubscriber().Publish(Channel, message, CommandFlags.FireAndForget);
-        }
-    }
-
-    private void Offer(OverlayEnvelope envelope)
-    {
         if (_byBroadcaster.TryGetValue(envelope.BroadcasterUserId, out var sessions))
         {
             foreach (var session in sessions.Keys)
@@ -66,38 +48,34 @@ internal sealed class StreamerBotSessions : IOverlayEnvelopeListener, IAsyncDisp
         }
     }
 
-    private async Task<ConnectionMultiplexer> ConnectAsync(string configuration)
+    public void CaughtUp(OverlayEnvelope envelope)
     {
-        var options = ConfigurationOptions.Parse(configuration);
-        options.AbortOnConnectFail = false;
-        var redis = await ConnectionMultiplexer.ConnectAsync(options);
-        // A handler given to Subscribe may run for several messages at once; the queue hands them over one by one, in order.
-        var queue = await redis.GetSubscriber().SubscribeAsync(Channel);
-        queue.OnMessage(message =>
+        if (_byBroadcaster.TryGetValue(envelope.BroadcasterUserId, out var sessions))
         {
-            try
+            foreach (var (session, horizon) in sessions)
             {
-                var relayed = JsonSerializer.Deserialize<RelayedEnvelope>((byte[])message.Message!, JsonSerializerOptions.Web);
-                if (relayed is not null && relayed.Instance != _instance)
+                if (envelope.Seq > horizon)
                 {
-                    Offer(relayed.Envelope);
+                    session.Offer(envelope);
                 }
             }
-            catch (JsonException exception)
-            {
-                _logger.LogWarning(exception, "Ignored a malformed envelope on the Streamer.bot Redis channel");
-            }
-        });
-        return redis;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_redis is { IsCompletedSuccessfully: true } redis)
-        {
-            await redis.Result.DisposeAsync();
         }
     }
 
-    private sealed record RelayedEnvelope(string Instance, OverlayEnvelope Envelope);
+    public long? JoinedAfter(string broadcasterUserId)
+    {
+        long? lowest = null;
+        if (_byBroadcaster.TryGetValue(broadcasterUserId, out var sessions))
+        {
+            // Enumerating takes no lock, unlike Values: this runs for every event the backplane brings.
+            foreach (var (_, horizon) in sessions)
+            {
+                lowest = Math.Min(lowest ?? long.MaxValue, horizon);
+            }
+        }
+
+        return lowest;
+    }
+
+    public IReadOnlyCollection<string> Broadcasters() => [.. _byBroadcaster.Where(b => !b.Value.IsEmpty).Select(b => b.Key)];
 }
