@@ -12,6 +12,37 @@ namespace EventSubRelay.IntegrationTests;
 public sealed class DurabilityTests
 {
     [Fact]
+    public async Task A_commit_that_takes_longer_than_the_acknowledge_timeout_is_answered_503_and_stored_once_it_can_be()
+    {
+        var connectionString = await (await PostgresServer.Shared).CreateDatabaseAsync();
+        await using var factory = await RelayFactory.StartAsync(new Dictionary<string, string?> { ["Queue:AcknowledgeTimeoutSeconds"] = "1" }, connectionString: connectionString);
+        using var client = factory.CreateRelayClient();
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        var body = TwitchWebhook.NotificationBody(broadcaster);
+        var messageId = TwitchWebhook.NewMessageId();
+
+        await using (var locker = new NpgsqlConnection(connectionString))
+        {
+            await locker.OpenAsync();
+            await using var transaction = await locker.BeginTransactionAsync();
+            await Database.ExecuteAsync(locker, "LOCK TABLE notifications IN ACCESS EXCLUSIVE MODE");
+            var started = System.Diagnostics.Stopwatch.StartNew();
+            using var waited = await client.SendAsync(TwitchWebhook.Request(body, messageId: messageId));
+
+            waited.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable);
+            waited.Headers.RetryAfter.Should().NotBeNull();
+            started.Elapsed.Should().BeGreaterThanOrEqualTo(TimeSpan.FromSeconds(0.9)).And.BeLessThan(TimeSpan.FromSeconds(5), "the wait ends between the timeout and a second after it");
+            await transaction.RollbackAsync();
+        }
+
+        // The notification was still queued: it is stored once the lock is gone, and Twitch's retry is a duplicate.
+        await Database.WaitForAsync(connectionString, $"SELECT count(*) = 1 FROM notifications WHERE message_id = '{messageId}'");
+        using var retry = await client.SendAsync(TwitchWebhook.Request(body, messageId: messageId));
+        retry.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        (await Database.CountAsync(connectionString, "SELECT count(*) FROM notifications WHERE message_id = @id", ("id", messageId))).Should().Be(1);
+    }
+
+    [Fact]
     public async Task Database_outage_answers_503_with_retry_after_and_recovers_when_it_returns()
     {
         await using var server = await PostgresServer.StartNewAsync();
