@@ -10,47 +10,14 @@ namespace EventSubRelay.IntegrationTests;
 /// <summary>Two relay processes sharing one PostgreSQL and a Redis backplane.</summary>
 public sealed class ScaleOutTests : IAsyncLifetime
 {
-    private RedisServer? _redis;
-    private RelayProcess? _a;
-    private RelayProcess? _b;
-    private Dictionary<string, string> _environment = null!;
+    private readonly TwoRelays _relays = new();
 
-    private RelayProcess A => _a!;
-    private RelayProcess B => _b!;
+    private RelayProcess A => _relays.A;
+    private RelayProcess B => _relays.B;
 
-    public async Task InitializeAsync()
-    {
-        try
-        {
-            _redis = await RedisServer.StartAsync();
-            var connectionString = await (await PostgresServer.Shared).CreateDatabaseAsync();
-            _environment = RelayProcess.Environment(connectionString, new Dictionary<string, string> { ["SignalR__Redis"] = _redis.ConnectionString });
-            _a = await RelayProcess.StartAsync(_environment);
-            _b = await RelayProcess.StartAsync(_environment);
-        }
-        catch
-        {
-            // xunit does not dispose a fixture whose initialisation failed: leave no process behind.
-            await DisposeAsync();
-            throw;
-        }
-    }
+    public Task InitializeAsync() => _relays.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        foreach (var relay in new[] { _a, _b })
-        {
-            if (relay is not null)
-            {
-                await relay.DisposeAsync();
-            }
-        }
-
-        if (_redis is not null)
-        {
-            await _redis.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => _relays.DisposeAsync();
 
     [Fact]
     public async Task Webhook_delivered_to_one_instance_reaches_an_overlay_on_the_other_exactly_once()
@@ -136,11 +103,11 @@ public sealed class ScaleOutTests : IAsyncLifetime
         var closed = false;
         overlay.Connection.Closed += _ => Task.FromResult(closed = true);
 
-        await _redis!.StopAsync();
+        await _relays.Redis.StopAsync();
         // PostgreSQL is there, so the webhook is stored and acknowledged; publishing it to the other instance fails.
         var during = await SendAsync(A, broadcaster);
         await WaitForDeliveryFailureAsync(A);
-        await _redis.StartAgainAsync();
+        await _relays.Redis.StartAgainAsync();
 
         // B catches its overlays up from PostgreSQL once its subscription is back; A's retried publish is skipped.
         var marker = await SendAsync(A, broadcaster);
@@ -159,42 +126,8 @@ public sealed class ScaleOutTests : IAsyncLifetime
         await using var onB = await ResumingOverlay.ConnectAsync(B.BaseAddress, token);
         using var client = new HttpClient { BaseAddress = A.BaseAddress };
 
-        // Redis stops once the stream is under way and comes back after a fixed while, whatever the stream does meanwhile.
-        var underWay = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var outage = Task.Run(async () =>
-        {
-            await underWay.Task;
-            await _redis!.StopAsync();
-            await Task.Delay(outageLength);
-            await _redis.StartAgainAsync();
-        });
-
-        // One webhook after the other, as Twitch sends a busy channel's; a 503 (delivery held up, its queue full) is
-        // retried with the same id, as Twitch does, until it is acknowledged.
-        var acknowledged = new List<string>();
-        var refused = 0;
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        for (var i = 0; i < Total; i++)
-        {
-            if (i == StopAt)
-            {
-                underWay.SetResult();
-            }
-
-            var id = TwitchWebhook.NewMessageId();
-            var body = TwitchWebhook.NotificationBody(broadcaster);
-            HttpStatusCode status;
-            while ((status = await PostAsync(client, body, id, deadline.Token)) == HttpStatusCode.ServiceUnavailable)
-            {
-                refused++;
-                await Task.Delay(50, deadline.Token);
-            }
-
-            status.Should().Be(HttpStatusCode.NoContent);
-            acknowledged.Add(id);
-        }
-
-        await outage.WaitAsync(deadline.Token);
+        var (acknowledged, refused) = await RedisOutageStream.SendAsync(client, broadcaster, Total, StopAt, _relays.Redis, outageLength, deadline.Token);
         // Once every acknowledged event has arrived (or the wait ran out), a marker sent after them shows whether anything came twice.
         await Task.WhenAll(onA.WaitForAllAsync(acknowledged, TimeSpan.FromSeconds(30)), onB.WaitForAllAsync(acknowledged, TimeSpan.FromSeconds(30)));
         var marker = await SendAsync(A, broadcaster);
@@ -247,7 +180,7 @@ public sealed class ScaleOutTests : IAsyncLifetime
     private async Task<(string Broadcaster, string Token)> NewChannelAsync()
     {
         var broadcaster = TwitchWebhook.NewBroadcasterId();
-        return (broadcaster, await RelayProcess.CreateOverlayTokenAsync(_environment, broadcaster));
+        return (broadcaster, await RelayProcess.CreateOverlayTokenAsync(_relays.Environment, broadcaster));
     }
 
     /// <summary>Waits until the relay reports a failed delivery step on <c>/metrics</c> (a separate process can only be polled).</summary>
@@ -259,12 +192,6 @@ public sealed class ScaleOutTests : IAsyncLifetime
         {
             await Task.Delay(200, timeout.Token);
         }
-    }
-
-    private static async Task<HttpStatusCode> PostAsync(HttpClient client, string body, string messageId, CancellationToken cancellationToken)
-    {
-        using var response = await client.SendAsync(TwitchWebhook.Request(body, messageId: messageId), cancellationToken);
-        return response.StatusCode;
     }
 
     private static async Task<string> SendAsync(RelayProcess relay, string broadcaster)

@@ -6,48 +6,14 @@ namespace EventSubRelay.IntegrationTests.StreamerBot;
 /// <summary>Two relay processes sharing one PostgreSQL and a redis-server that is stopped and started again mid-stream.</summary>
 public sealed class StreamerBotOutageTests : IAsyncLifetime
 {
-    private RedisServer? _redis;
-    private RelayProcess? _a;
-    private RelayProcess? _b;
-    private Dictionary<string, string> _environment = null!;
-    private string _connectionString = null!;
+    private readonly TwoRelays _relays = new();
 
-    private RelayProcess A => _a!;
-    private RelayProcess B => _b!;
+    private RelayProcess A => _relays.A;
+    private RelayProcess B => _relays.B;
 
-    public async Task InitializeAsync()
-    {
-        try
-        {
-            _redis = await RedisServer.StartAsync();
-            _connectionString = await (await PostgresServer.Shared).CreateDatabaseAsync();
-            _environment = RelayProcess.Environment(_connectionString, new Dictionary<string, string> { ["SignalR__Redis"] = _redis.ConnectionString });
-            _a = await RelayProcess.StartAsync(_environment);
-            _b = await RelayProcess.StartAsync(_environment);
-        }
-        catch
-        {
-            // xunit does not dispose a fixture whose initialisation failed: leave no process behind.
-            await DisposeAsync();
-            throw;
-        }
-    }
+    public Task InitializeAsync() => _relays.InitializeAsync();
 
-    public async Task DisposeAsync()
-    {
-        foreach (var relay in new[] { _a, _b })
-        {
-            if (relay is not null)
-            {
-                await relay.DisposeAsync();
-            }
-        }
-
-        if (_redis is not null)
-        {
-            await _redis.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => _relays.DisposeAsync();
 
     [Fact]
     public async Task Every_event_acknowledged_while_Redis_is_stopped_mid_stream_reaches_a_widget_on_the_other_instance_once_in_order_without_reconnecting()
@@ -55,50 +21,17 @@ public sealed class StreamerBotOutageTests : IAsyncLifetime
         const int Total = 600, StopAt = 150;
         var outageLength = TimeSpan.FromSeconds(3);
         var broadcaster = TwitchWebhook.NewBroadcasterId();
-        var token = await RelayProcess.CreateOverlayTokenAsync(_environment, broadcaster);
+        var token = await RelayProcess.CreateOverlayTokenAsync(_relays.Environment, broadcaster);
         await using var onA = await ReadingWidget.ConnectAsync(A.BaseAddress, token);
         await using var onB = await ReadingWidget.ConnectAsync(B.BaseAddress, token);
         using var client = new HttpClient { BaseAddress = A.BaseAddress };
 
-        // Redis stops once the stream is under way and comes back after a fixed while, whatever the stream does meanwhile.
-        var underWay = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var outage = Task.Run(async () =>
-        {
-            await underWay.Task;
-            await _redis!.StopAsync();
-            await Task.Delay(outageLength);
-            await _redis.StartAgainAsync();
-        });
-
-        // One webhook after the other; a 503 (delivery held up, its queue full) is retried with the same id, as Twitch does.
-        var acknowledged = new List<string>();
-        var refused = 0;
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(40));
-        for (var i = 0; i < Total; i++)
-        {
-            if (i == StopAt)
-            {
-                underWay.SetResult();
-            }
-
-            var id = TwitchWebhook.NewMessageId();
-            var body = TwitchWebhook.NotificationBody(broadcaster);
-            HttpStatusCode status;
-            while ((status = await PostAsync(client, body, id, deadline.Token)) == HttpStatusCode.ServiceUnavailable)
-            {
-                refused++;
-                await Task.Delay(50, deadline.Token);
-            }
-
-            status.Should().Be(HttpStatusCode.NoContent);
-            acknowledged.Add(id);
-        }
-
-        await outage.WaitAsync(deadline.Token);
+        var (acknowledged, refused) = await RedisOutageStream.SendAsync(client, broadcaster, Total, StopAt, _relays.Redis, outageLength, deadline.Token);
         // Once every acknowledged event has arrived (or the wait ran out), a marker sent after them shows whether anything came twice.
         await Task.WhenAll(onA.WaitForAllAsync(acknowledged, TimeSpan.FromSeconds(15)), onB.WaitForAllAsync(acknowledged, TimeSpan.FromSeconds(15)));
         var marker = TwitchWebhook.NewMessageId();
-        (await PostAsync(client, TwitchWebhook.NotificationBody(broadcaster), marker, deadline.Token)).Should().Be(HttpStatusCode.NoContent);
+        (await RedisOutageStream.PostAsync(client, TwitchWebhook.NotificationBody(broadcaster), marker, deadline.Token)).Should().Be(HttpStatusCode.NoContent);
         await Task.WhenAll(onA.WaitForAllAsync([marker], TimeSpan.FromSeconds(15)), onB.WaitForAllAsync([marker], TimeSpan.FromSeconds(15)));
         var counts = new List<string>();
         foreach (var (name, widget) in new[] { ("A", onA), ("B", onB) })
@@ -119,20 +52,20 @@ public sealed class StreamerBotOutageTests : IAsyncLifetime
     {
         const int Before = 5, After = 5;
         var broadcaster = TwitchWebhook.NewBroadcasterId();
-        var token = await RelayProcess.CreateOverlayTokenAsync(_environment, broadcaster);
+        var token = await RelayProcess.CreateOverlayTokenAsync(_relays.Environment, broadcaster);
         await using var early = await ReadingWidget.ConnectAsync(B.BaseAddress, token);
         using var client = new HttpClient { BaseAddress = A.BaseAddress };
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(40));
 
-        await _redis!.StopAsync();
+        await _relays.Redis.StopAsync();
         var before = await PostManyAsync(client, broadcaster, Before, deadline.Token);
         // Stored (delivery stores before it sends, and its sends wait for Redis), so the late widget joins above them.
-        await Database.WaitForAsync(_connectionString,
+        await Database.WaitForAsync(_relays.ConnectionString,
             $"SELECT count(*) = {Before} FROM overlay_events WHERE broadcaster_user_id = '{broadcaster}'", TimeSpan.FromSeconds(20));
         // A widget that wants only live events: nothing from before it joined may reach it.
         await using var late = await ReadingWidget.ConnectAsync(B.BaseAddress, token, "catchUp=false");
         var after = await PostManyAsync(client, broadcaster, After, deadline.Token);
-        await _redis.StartAgainAsync();
+        await _relays.Redis.StartAgainAsync();
 
         await Task.WhenAll(early.WaitForAllAsync([.. before, .. after], TimeSpan.FromSeconds(15)), late.WaitForAllAsync(after, TimeSpan.FromSeconds(15)));
         var marker = (await PostManyAsync(client, broadcaster, 1, deadline.Token))[0];
@@ -155,17 +88,11 @@ public sealed class StreamerBotOutageTests : IAsyncLifetime
         for (var i = 0; i < count; i++)
         {
             var id = TwitchWebhook.NewMessageId();
-            (await PostAsync(client, TwitchWebhook.NotificationBody(broadcaster), id, cancellationToken)).Should().Be(HttpStatusCode.NoContent);
+            (await RedisOutageStream.PostAsync(client, TwitchWebhook.NotificationBody(broadcaster), id, cancellationToken)).Should().Be(HttpStatusCode.NoContent);
             ids.Add(id);
         }
 
         return ids;
-    }
-
-    private static async Task<HttpStatusCode> PostAsync(HttpClient client, string body, string messageId, CancellationToken cancellationToken)
-    {
-        using var response = await client.SendAsync(TwitchWebhook.Request(body, messageId: messageId), cancellationToken);
-        return response.StatusCode;
     }
 
     /// <summary>A subscribed Streamer.bot socket whose event ids are read as they come, on the one socket (it never reconnects).</summary>

@@ -5,53 +5,7 @@ using EventSubRelay.IntegrationTests.Infrastructure;
 
 namespace EventSubRelay.IntegrationTests.StreamerBot;
 
-/// <summary>Two relay processes sharing one PostgreSQL and a redis-server, as a scaled-out deployment runs.</summary>
-public sealed class StreamerBotScaleOutFixture : IAsyncLifetime
-{
-    private RedisServer? _redis;
-
-    public RelayProcess A { get; private set; } = null!;
-
-    public RelayProcess B { get; private set; } = null!;
-
-    public Dictionary<string, string> Environment { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        try
-        {
-            _redis = await RedisServer.StartAsync();
-            var connectionString = await (await PostgresServer.Shared).CreateDatabaseAsync();
-            Environment = RelayProcess.Environment(connectionString, new Dictionary<string, string> { ["SignalR__Redis"] = _redis.ConnectionString });
-            A = await RelayProcess.StartAsync(Environment);
-            B = await RelayProcess.StartAsync(Environment);
-        }
-        catch
-        {
-            // xunit does not dispose a fixture whose initialisation failed: leave no process behind.
-            await DisposeAsync();
-            throw;
-        }
-    }
-
-    public async Task DisposeAsync()
-    {
-        foreach (var relay in new[] { A, B })
-        {
-            if (relay is not null)
-            {
-                await relay.DisposeAsync();
-            }
-        }
-
-        if (_redis is not null)
-        {
-            await _redis.DisposeAsync();
-        }
-    }
-}
-
-public sealed class StreamerBotScaleOutTests(StreamerBotScaleOutFixture relays) : IClassFixture<StreamerBotScaleOutFixture>
+public sealed class StreamerBotScaleOutTests(TwoRelays relays) : IClassFixture<TwoRelays>
 {
     private RelayProcess A => relays.A;
 
