@@ -27,8 +27,10 @@ internal sealed class OverlayFanOut(IHubContext<OverlayHub> hub, IEnumerable<IOv
     }
 
     /// <summary>
-    /// Sends to this instance's groups and tells the listeners, unless <paramref name="turn"/> knows the event went
-    /// out already.
+    /// Tells the listeners and sends to this instance's groups, unless <paramref name="turn"/> knows the event went
+    /// out already. The listeners first: once any hub connection has the event, every Streamer.bot socket has been
+    /// offered it, so a socket that subscribes after an overlay saw it does not get it late. (A retry after a failed
+    /// send offers it again; a socket skips an event it sent.)
     /// </summary>
     internal static async Task SendOnceAsync(
         IHubContext<OverlayHub> hub, IReadOnlyList<IOverlayEnvelopeListener> listeners, OverlayEnvelope envelope, OverlaySequencer.Turn? turn, CancellationToken cancellationToken)
@@ -38,12 +40,13 @@ internal sealed class OverlayFanOut(IHubContext<OverlayHub> hub, IEnumerable<IOv
             return;
         }
 
-        await SendToGroupsAsync(hub, envelope, cancellationToken);
-        turn?.Sent(envelope.Seq);
         foreach (var listener in listeners)
         {
             listener.Sent(envelope);
         }
+
+        await SendToGroupsAsync(hub, envelope, cancellationToken);
+        turn?.Sent(envelope.Seq);
     }
 
     /// <summary>Sends to this instance's connections in the broadcaster's groups.</summary>
