@@ -166,10 +166,13 @@ public sealed class OverlayClient : IAsyncDisposable
     }
 
     /// <summary>Waits until <paramref name="count"/> envelopes have arrived in all.</summary>
-    public async Task<IReadOnlyList<OverlayEnvelope>> WaitForAsync(int count, TimeSpan? timeout = null)
+    public Task<IReadOnlyList<OverlayEnvelope>> WaitForAsync(int count, TimeSpan? timeout = null) => WaitForAsync(received => received.Count >= count, timeout);
+
+    /// <summary>Waits until what has been received meets <paramref name="enough"/>, and returns all of it.</summary>
+    public async Task<IReadOnlyList<OverlayEnvelope>> WaitForAsync(Func<IReadOnlyList<OverlayEnvelope>, bool> enough, TimeSpan? timeout = null)
     {
         using var cancellation = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(20));
-        while (All.Count < count)
+        while (!enough([.. All]))
         {
             await _received.Reader.WaitToReadAsync(cancellation.Token);
             while (_received.Reader.TryRead(out _))
