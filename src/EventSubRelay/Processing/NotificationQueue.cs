@@ -71,14 +71,11 @@ internal sealed class NotificationQueue
 {
     private readonly Channel<PendingNotifications> _channel;
     private readonly TimeSpan _acknowledgeTimeout;
-    private readonly TimeProvider _time;
-    private Deadline _deadline = new(-1, new CancellationTokenSource());
 
-    public NotificationQueue(Microsoft.Extensions.Options.IOptions<QueueOptions> options, TimeProvider time)
+    public NotificationQueue(Microsoft.Extensions.Options.IOptions<QueueOptions> options)
     {
         Capacity = options.Value.Capacity;
         _acknowledgeTimeout = TimeSpan.FromSeconds(options.Value.AcknowledgeTimeoutSeconds);
-        _time = time;
         _channel = Channel.CreateBounded<PendingNotifications>(new BoundedChannelOptions(Capacity)
         {
             FullMode = BoundedChannelFullMode.Wait,
@@ -96,7 +93,7 @@ internal sealed class NotificationQueue
 
     /// <summary>
     /// Queues one request's notifications and waits for their commit, never longer than
-    /// <see cref="QueueOptions.AcknowledgeTimeoutSeconds"/> and a second (Twitch gives up after a few seconds and retries).
+    /// <see cref="QueueOptions.AcknowledgeTimeoutSeconds"/> (Twitch gives up after a few seconds and retries).
     /// </summary>
     public async Task<StoreOutcome> SubmitAsync(IReadOnlyList<IncomingNotification> notifications)
     {
@@ -108,40 +105,14 @@ internal sealed class NotificationQueue
 
         try
         {
-            return await pending.Committed.WaitAsync(CurrentDeadline());
+            return await pending.Committed.WaitAsync(_acknowledgeTimeout);
         }
-        catch (OperationCanceledException)
+        catch (TimeoutException)
         {
             // Still queued: it may be committed later, and Twitch's retry is then dropped as a duplicate.
             return StoreOutcome.DatabaseUnavailable;
         }
     }
-
-    /// <summary>
-    /// The end of the wait of every request submitted in this second: one timer a second, instead of one for every
-    /// request (a webhook's wait then ends between the timeout and a second after it).
-    /// </summary>
-    private CancellationToken CurrentDeadline()
-    {
-        var second = _time.GetTimestamp() / _time.TimestampFrequency;
-        var current = Volatile.Read(ref _deadline);
-        if (current.Second == second)
-        {
-            return current.Ends.Token;
-        }
-
-        var next = new Deadline(second, new CancellationTokenSource(_acknowledgeTimeout + TimeSpan.FromSeconds(1), _time));
-        if (Interlocked.CompareExchange(ref _deadline, next, current) != current)
-        {
-            // Another request of this second made one first.
-            next.Ends.Dispose();
-            return Volatile.Read(ref _deadline).Ends.Token;
-        }
-
-        return next.Ends.Token;
-    }
-
-    private sealed record Deadline(long Second, CancellationTokenSource Ends);
 
     /// <summary>Stops accepting; the worker drains what is queued.</summary>
     public void Complete() => _channel.Writer.TryComplete();

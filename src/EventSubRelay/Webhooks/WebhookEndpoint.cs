@@ -16,19 +16,8 @@ internal static class WebhookEndpoint
 
     public static IEndpointConventionBuilder MapEventSubWebhook(this IEndpointRouteBuilder endpoints)
     {
-        // Its services are singletons, resolved once here: a webhook resolves nothing per request (nor makes a request
-        // scope), unless it is a challenge or a revocation, which use the database context.
-        var services = endpoints.ServiceProvider;
-        var options = services.GetRequiredService<IOptions<EventSubOptions>>();
-        var signature = services.GetRequiredService<TwitchSignature>();
-        var queue = services.GetRequiredService<NotificationQueue>();
-        var time = services.GetRequiredService<TimeProvider>();
-        var logger = services.GetRequiredService<ILogger<EventSubMessage>>();
-        return endpoints.MapPost(options.Value.CallbackPath, async context =>
-            {
-                var result = await HandleAsync(context, options, signature, queue, time, logger);
-                await result.ExecuteAsync(context);
-            })
+        var options = endpoints.ServiceProvider.GetRequiredService<IOptions<EventSubOptions>>().Value;
+        return endpoints.MapPost(options.CallbackPath, HandleAsync)
             .WithName("EventSubWebhook")
             .DisableAntiforgery()
             .WithMetadata(Operations.QuietRequestLog.Instance);
@@ -142,7 +131,7 @@ internal static class WebhookEndpoint
             return Unavailable("The notification could not be stored; retry later.");
         }
 
-        return Acknowledged.Instance;
+        return TypedResults.NoContent();
     }
 
     private static async Task<IResult> VerifyAsync(VerificationMessage message, RelayDbContext db, DateTimeOffset now, ILogger logger, CancellationToken cancellationToken)
@@ -229,23 +218,6 @@ internal static class WebhookEndpoint
         catch (BadHttpRequestException exception) when (exception.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
             return null;
-        }
-    }
-
-    /// <summary>
-    /// <c>204</c> for a stored notification: what <c>TypedResults.NoContent()</c> answers, without the logger it asks
-    /// the request's services for each time.
-    /// </summary>
-    private sealed class Acknowledged : IResult, IStatusCodeHttpResult
-    {
-        public static readonly Acknowledged Instance = new();
-
-        public int? StatusCode => StatusCodes.Status204NoContent;
-
-        public Task ExecuteAsync(HttpContext httpContext)
-        {
-            httpContext.Response.StatusCode = StatusCodes.Status204NoContent;
-            return Task.CompletedTask;
         }
     }
 
