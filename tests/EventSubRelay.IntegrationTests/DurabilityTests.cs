@@ -43,6 +43,55 @@ public sealed class DurabilityTests
     }
 
     [Fact]
+    public async Task A_notification_committed_just_before_its_connection_was_lost_is_acknowledged_and_delivered_once()
+    {
+        var direct = await (await PostgresServer.Shared).CreateDatabaseAsync();
+        await using var proxy = PostgresProxy.Start(direct);
+        await using var factory = await RelayFactory.StartAsync(connectionString: proxy.ConnectionString(direct));
+        using var client = factory.CreateRelayClient();
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        await using var overlay = await factory.SubscribedOverlayAsync(broadcaster);
+        var body = TwitchWebhook.NotificationBody(broadcaster);
+        var messageId = TwitchWebhook.NewMessageId();
+
+        // PostgreSQL commits the insert; the connection is lost before the relay hears so.
+        proxy.CutAfterAnswerTo("INSERT INTO notifications");
+        using var first = await client.SendAsync(TwitchWebhook.Request(body, messageId: messageId));
+        await proxy.Cut.WaitAsync(TimeSpan.FromSeconds(10));
+        (await Database.CountAsync(direct, "SELECT count(*) FROM notifications WHERE message_id = @id", ("id", messageId))).Should().Be(1, "the commit went through");
+
+        // The relay finds out that it was stored: acknowledged, and a late retry from Twitch is a duplicate.
+        first.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        using var retry = await client.SendAsync(TwitchWebhook.Request(body, messageId: messageId));
+        retry.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        var marker = await factory.SendNotificationAsync(broadcaster);
+        (await overlay.ReceivedBeforeAsync(marker)).Select(e => e.Id).Should().Equal([messageId], "a stored notification reaches the overlay, once");
+    }
+
+    [Fact]
+    public async Task A_notification_whose_connection_was_lost_before_the_server_got_it_is_answered_503_and_stored_on_retry()
+    {
+        var direct = await (await PostgresServer.Shared).CreateDatabaseAsync();
+        await using var proxy = PostgresProxy.Start(direct);
+        await using var factory = await RelayFactory.StartAsync(connectionString: proxy.ConnectionString(direct));
+        using var client = factory.CreateRelayClient();
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        await using var overlay = await factory.SubscribedOverlayAsync(broadcaster);
+        var body = TwitchWebhook.NotificationBody(broadcaster);
+        var messageId = TwitchWebhook.NewMessageId();
+
+        proxy.CutBeforeSending("INSERT INTO notifications");
+        using var first = await client.SendAsync(TwitchWebhook.Request(body, messageId: messageId));
+        await proxy.Cut.WaitAsync(TimeSpan.FromSeconds(10));
+
+        first.StatusCode.Should().Be(HttpStatusCode.ServiceUnavailable, "nothing was stored");
+        using var retry = await client.SendAsync(TwitchWebhook.Request(body, messageId: messageId));
+        retry.StatusCode.Should().Be(HttpStatusCode.NoContent);
+        var marker = await factory.SendNotificationAsync(broadcaster);
+        (await overlay.ReceivedBeforeAsync(marker)).Select(e => e.Id).Should().Equal([messageId]);
+    }
+
+    [Fact]
     public async Task Database_outage_answers_503_with_retry_after_and_recovers_when_it_returns()
     {
         await using var server = await PostgresServer.StartNewAsync();

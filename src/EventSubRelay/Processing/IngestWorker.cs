@@ -19,6 +19,14 @@ internal sealed class IngestWorker(
     TimeProvider time,
     ILogger<IngestWorker> logger) : BackgroundService
 {
+    private static readonly TimeSpan MaxResolveDelay = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// The highest sequence number this instance has stored (its lease key is new in each run, so 0 before its first
+    /// commit): batches are committed one at a time, so whatever a batch stores is numbered above it.
+    /// </summary>
+    private long _lastSeq;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         // New notifications are committed at once, even while delivery is still sending the outbox: they queue
@@ -90,6 +98,29 @@ internal sealed class IngestWorker(
             inserted = await store.InsertNewAsync(notifications, CancellationToken.None);
             metrics.CommitTook(time.GetElapsedTime(started));
         }
+        catch (CommitOutcomeUnknownException exception)
+        {
+            // Committed or not: a committed batch must go to delivery before the next one (whose delivery moves the
+            // watermark past it), and must be acknowledged, or Twitch's retry is taken for a duplicate and never delivered.
+            logger.LogError(exception, "The connection failed while {Count} notifications (first {MessageId}) were being committed; finding out whether they were",
+                notifications.Count, notifications[0].MessageId);
+            NpgsqlConnection.ClearAllPools();
+            inserted = await StoredByLostInsertAsync(exception.Backend, notifications);
+            if (inserted.Count == 0)
+            {
+                // Not committed (or every one was a duplicate, which a retry finds): Twitch sends them again.
+                foreach (var pending in batch)
+                {
+                    pending.Complete(StoreOutcome.DatabaseUnavailable);
+                }
+
+                metrics.CommitFailed(notifications.Count);
+                return;
+            }
+
+            logger.LogWarning("{Count} notifications (first {MessageId}) were committed before the connection failed; acknowledging and delivering them",
+                inserted.Count, notifications[0].MessageId);
+        }
         catch (PostgresException exception) when (!exception.IsTransient && batch.Count > 1)
         {
             // One request's rows can fail the whole statement: commit each request on its own, so only it fails.
@@ -131,6 +162,7 @@ internal sealed class IngestWorker(
             pending.Complete(StoreOutcome.Stored);
         }
 
+        _lastSeq = Math.Max(_lastSeq, inserted.Count == 0 ? 0 : inserted.Max(i => i.Seq));
         metrics.Committed(notifications.Count, inserted.Count);
         if (inserted.Count < notifications.Count && logger.IsEnabled(LogLevel.Debug))
         {
@@ -163,6 +195,27 @@ internal sealed class IngestWorker(
             .ToList();
 
         await delivery.EnqueueAsync(new DeliveryBatch(committed, lease.Key, Redelivery: false, CommittedAt: time.GetTimestamp()));
+    }
+
+    /// <summary>Asks until the database answers: no later batch is committed before this one's outcome is known.</summary>
+    private async Task<IReadOnlyList<(string MessageId, long Seq)>> StoredByLostInsertAsync(int backend, List<IncomingNotification> notifications)
+    {
+        var ids = notifications.Select(n => n.MessageId).Distinct(StringComparer.Ordinal).ToList();
+        var delay = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                return await store.StoredByLostInsertAsync(backend, ids, _lastSeq, CancellationToken.None);
+            }
+            catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
+            {
+                logger.LogError(exception, "Could not find out whether notification {MessageId} and the others of its batch were committed; asking again in {Delay}",
+                    ids[0], delay);
+                await Task.Delay(delay, time);
+                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxResolveDelay.Ticks));
+            }
+        }
     }
 }
 

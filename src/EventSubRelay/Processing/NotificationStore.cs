@@ -19,6 +19,7 @@ internal sealed class NotificationStore(
     InstanceLease lease)
 {
     /// <summary>Inserts the batch, skipping message ids already stored; returns the new ones with their sequence numbers.</summary>
+    /// <exception cref="CommitOutcomeUnknownException">The statement was sent but its answer was lost: it may have been committed.</exception>
     /// <remarks>
     /// Sequence numbers follow the batch's order (arrival), but rows are inserted in message id order: two
     /// instances committing batches that share message ids (a Twitch retry racing the original) then lock
@@ -42,7 +43,8 @@ internal sealed class NotificationStore(
             RETURNING message_id, seq
             """;
 
-        await using var command = ingest.CreateCommand(sql);
+        await using var connection = await ingest.OpenConnectionAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection);
         command.AddArray( "message_id", batch, n => n.MessageId);
         command.AddArray( "subscription_id", batch, n => n.SubscriptionId);
         command.AddArray( "subscription_type", batch, n => n.SubscriptionType);
@@ -55,13 +57,56 @@ internal sealed class NotificationStore(
         command.Parameters.Add(new NpgsqlParameter<long>("ingested_by", lease.Key));
 
         var inserted = new List<(string, long)>(batch.Count);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        var backend = connection.ProcessID;
+        try
         {
-            inserted.Add((reader.GetString(0), reader.GetInt64(1)));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                inserted.Add((reader.GetString(0), reader.GetInt64(1)));
+            }
+        }
+        catch (Exception exception) when (exception is not PostgresException)
+        {
+            // PostgreSQL answered nothing (or not all): the connection broke or timed out while it ran or after it committed.
+            throw new CommitOutcomeUnknownException(backend, exception);
         }
 
         return inserted;
+    }
+
+    /// <summary>
+    /// After a <see cref="CommitOutcomeUnknownException"/>: waits for the server process that ran the insert to end
+    /// (ending it if it still runs), so that its transaction is either committed or gone, then returns what it stored:
+    /// this instance's rows among <paramref name="messageIds"/> numbered after <paramref name="afterSeq"/>, the highest
+    /// sequence number this instance had before (rows it stored earlier under the same ids are not the lost insert's).
+    /// </summary>
+    public async Task<IReadOnlyList<(string MessageId, long Seq)>> StoredByLostInsertAsync(
+        int backend, IReadOnlyList<string> messageIds, long afterSeq, CancellationToken cancellationToken)
+    {
+        await using var connection = await ingest.OpenConnectionAsync(cancellationToken);
+        await using (var end = new NpgsqlCommand(
+            "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE pid = @backend AND datname = current_database()", connection))
+        {
+            end.Parameters.Add(new NpgsqlParameter<int>("backend", backend));
+            await end.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await using var command = new NpgsqlCommand("""
+            SELECT message_id, seq FROM notifications
+            WHERE message_id = ANY(@ids) AND ingested_by = @me AND seq > @after
+            """, connection);
+        command.Parameters.Add(new NpgsqlParameter<string[]>("ids", [.. messageIds]));
+        command.Parameters.Add(new NpgsqlParameter<long>("me", lease.Key));
+        command.Parameters.Add(new NpgsqlParameter<long>("after", afterSeq));
+        var stored = new List<(string, long)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            stored.Add((reader.GetString(0), reader.GetInt64(1)));
+        }
+
+        return stored;
     }
 
     /// <summary>Sets a notification aside, with the reason; once its batch is done, the delivery watermark passes over it like a delivered one.</summary>
@@ -171,4 +216,12 @@ internal sealed class NotificationStore(
 
         return rows;
     }
+}
+
+/// <summary>A batch insert was sent but its answer never came: it may or may not have been committed.</summary>
+internal sealed class CommitOutcomeUnknownException(int backend, Exception inner)
+    : Exception("The connection failed before PostgreSQL answered the insert; it may have been committed.", inner)
+{
+    /// <summary>The PostgreSQL server process that ran the insert.</summary>
+    public int Backend { get; } = backend;
 }
