@@ -69,6 +69,24 @@ public sealed class DurabilityTests
     }
 
     [Fact]
+    public async Task Overlay_events_committed_just_before_their_connection_was_lost_are_still_sent_once()
+    {
+        var direct = await (await PostgresServer.Shared).CreateDatabaseAsync();
+        await using var proxy = PostgresProxy.Start(direct);
+        await using var factory = await RelayFactory.StartAsync(connectionString: proxy.ConnectionString(direct));
+        var broadcaster = TwitchWebhook.NewBroadcasterId();
+        await using var overlay = await factory.SubscribedOverlayAsync(broadcaster);
+
+        // Delivery stores the event; the connection is lost before it hears so, and it tries again.
+        proxy.CutAfterAnswerTo("INSERT INTO overlay_events");
+        var messageId = await factory.SendNotificationAsync(broadcaster);
+        await proxy.Cut.WaitAsync(TimeSpan.FromSeconds(10));
+        var marker = await factory.SendNotificationAsync(broadcaster);
+
+        (await overlay.ReceivedBeforeAsync(marker)).Select(e => e.Id).Should().Equal([messageId], "the stored event goes out live, once");
+    }
+
+    [Fact]
     public async Task A_notification_whose_connection_was_lost_before_the_server_got_it_is_answered_503_and_stored_on_retry()
     {
         var direct = await (await PostgresServer.Shared).CreateDatabaseAsync();

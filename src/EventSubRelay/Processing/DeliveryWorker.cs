@@ -99,19 +99,22 @@ internal sealed class DeliveryWorker(
     }
 
     /// <summary>
-    /// Maps and stores the batch, retrying until it succeeds. A batch the database refuses for what it holds
+    /// Maps and stores the batch, retrying (as a redelivery) until it succeeds. A batch the database refuses for what it holds
     /// (not an outage) <see cref="PoisonAttempts"/> times is taken apart: each notification is tried alone and
     /// one refused again is dead-lettered, so it never blocks those behind it.
     /// </summary>
     private Task<List<OverlayEvent>> MapAndStoreAsync(DeliveryBatch batch, CancellationToken cancellationToken)
     {
         var refusals = 0;
+        var attempts = 0;
         return WithRetryAsync(
             async ct =>
             {
                 try
                 {
-                    return await MapAndStoreOnceAsync(batch.Notifications, batch.Redelivery, ct);
+                    // A retry is a redelivery: an attempt that failed may have stored the events (the connection can break
+                    // after the commit), and those must still be sent.
+                    return await MapAndStoreOnceAsync(batch.Notifications, batch.Redelivery || attempts++ > 0, ct);
                 }
                 catch (Npgsql.PostgresException exception) when (!exception.IsTransient && ++refusals >= PoisonAttempts)
                 {
