@@ -106,19 +106,23 @@ internal sealed class DeliveryWorker(
     private Task<List<OverlayEvent>> MapAndStoreAsync(DeliveryBatch batch, CancellationToken cancellationToken)
     {
         var refusals = 0;
-        var attempts = 0;
+        var redelivery = batch.Redelivery;
         return WithRetryAsync(
             async ct =>
             {
                 try
                 {
-                    // A retry is a redelivery: an attempt that failed may have stored the events (the connection can break
-                    // after the commit), and those must still be sent.
-                    return await MapAndStoreOnceAsync(batch.Notifications, batch.Redelivery || attempts++ > 0, ct);
+                    return await MapAndStoreOnceAsync(batch.Notifications, redelivery, ct);
                 }
                 catch (Npgsql.PostgresException exception) when (!exception.IsTransient && ++refusals >= PoisonAttempts)
                 {
                     return await IsolateAsync(batch.Notifications, ct);
+                }
+                finally
+                {
+                    // Every retry is a redelivery: an attempt that failed may have stored the events (the connection can
+                    // break after the commit), and those must still be sent.
+                    redelivery = true;
                 }
             },
             batch.Notifications[0].MessageId,

@@ -2,6 +2,8 @@ using System.Threading.Channels;
 using EventSubRelay.Events;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Polly;
+using Polly.Retry;
 
 namespace EventSubRelay.Processing;
 
@@ -19,13 +21,28 @@ internal sealed class IngestWorker(
     TimeProvider time,
     ILogger<IngestWorker> logger) : BackgroundService
 {
-    private static readonly TimeSpan MaxResolveDelay = TimeSpan.FromSeconds(5);
-
     /// <summary>
     /// The highest sequence number this instance has stored (its lease key is new in each run, so 0 before its first
     /// commit): batches are committed one at a time, so whatever a batch stores is numbered above it.
     /// </summary>
     private long _lastSeq;
+
+    /// <summary>Asks until the database answers: no later batch is committed before a lost commit's outcome is known.</summary>
+    private readonly ResiliencePipeline _untilAnswered = new ResiliencePipelineBuilder { TimeProvider = time }
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>().Handle<TimeoutException>(),
+            MaxRetryAttempts = int.MaxValue,
+            BackoffType = DelayBackoffType.Exponential,
+            Delay = TimeSpan.FromMilliseconds(100),
+            MaxDelay = TimeSpan.FromSeconds(5),
+            OnRetry = args =>
+            {
+                logger.LogError(args.Outcome.Exception, "Could not find out whether a batch whose connection failed was committed; asking again in {Delay}", args.RetryDelay);
+                return ValueTask.CompletedTask;
+            },
+        })
+        .Build();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -105,16 +122,13 @@ internal sealed class IngestWorker(
             logger.LogError(exception, "The connection failed while {Count} notifications (first {MessageId}) were being committed; finding out whether they were",
                 notifications.Count, notifications[0].MessageId);
             NpgsqlConnection.ClearAllPools();
-            inserted = await StoredByLostInsertAsync(exception.Backend, notifications);
+            var ids = notifications.Select(n => n.MessageId).Distinct(StringComparer.Ordinal).ToList();
+            inserted = await _untilAnswered.ExecuteAsync(
+                async _ => await store.StoredByLostInsertAsync(exception.Backend, ids, _lastSeq, CancellationToken.None), CancellationToken.None);
             if (inserted.Count == 0)
             {
                 // Not committed (or every one was a duplicate, which a retry finds): Twitch sends them again.
-                foreach (var pending in batch)
-                {
-                    pending.Complete(StoreOutcome.DatabaseUnavailable);
-                }
-
-                metrics.CommitFailed(notifications.Count);
+                AnswerUnavailable(batch, notifications.Count);
                 return;
             }
 
@@ -148,12 +162,7 @@ internal sealed class IngestWorker(
             logger.LogError(exception, "Could not commit {Count} notifications (first {MessageId}); answering 503 so Twitch retries them",
                 notifications.Count, notifications[0].MessageId);
             NpgsqlConnection.ClearAllPools();
-            foreach (var pending in batch)
-            {
-                pending.Complete(StoreOutcome.DatabaseUnavailable);
-            }
-
-            metrics.CommitFailed(notifications.Count);
+            AnswerUnavailable(batch, notifications.Count);
             return;
         }
 
@@ -162,7 +171,11 @@ internal sealed class IngestWorker(
             pending.Complete(StoreOutcome.Stored);
         }
 
-        _lastSeq = Math.Max(_lastSeq, inserted.Count == 0 ? 0 : inserted.Max(i => i.Seq));
+        if (inserted.Count > 0)
+        {
+            _lastSeq = inserted.Max(i => i.Seq);
+        }
+
         metrics.Committed(notifications.Count, inserted.Count);
         if (inserted.Count < notifications.Count && logger.IsEnabled(LogLevel.Debug))
         {
@@ -197,25 +210,15 @@ internal sealed class IngestWorker(
         await delivery.EnqueueAsync(new DeliveryBatch(committed, lease.Key, Redelivery: false, CommittedAt: time.GetTimestamp()));
     }
 
-    /// <summary>Asks until the database answers: no later batch is committed before this one's outcome is known.</summary>
-    private async Task<IReadOnlyList<(string MessageId, long Seq)>> StoredByLostInsertAsync(int backend, List<IncomingNotification> notifications)
+    /// <summary>The requests get 503 and Twitch sends them again.</summary>
+    private void AnswerUnavailable(List<PendingNotifications> batch, int notifications)
     {
-        var ids = notifications.Select(n => n.MessageId).Distinct(StringComparer.Ordinal).ToList();
-        var delay = TimeSpan.FromMilliseconds(100);
-        while (true)
+        foreach (var pending in batch)
         {
-            try
-            {
-                return await store.StoredByLostInsertAsync(backend, ids, _lastSeq, CancellationToken.None);
-            }
-            catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
-            {
-                logger.LogError(exception, "Could not find out whether notification {MessageId} and the others of its batch were committed; asking again in {Delay}",
-                    ids[0], delay);
-                await Task.Delay(delay, time);
-                delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxResolveDelay.Ticks));
-            }
+            pending.Complete(StoreOutcome.DatabaseUnavailable);
         }
+
+        metrics.CommitFailed(notifications);
     }
 }
 
