@@ -14,7 +14,8 @@ public sealed class OverlayPageBrowserTests(RelayWithChromium browser) : IClassF
     {
         var broadcaster = TwitchWebhook.NewBroadcasterId();
         await using var context = await browser.Chromium.NewContextAsync();
-        var page = await OpenOverlayAsync(context, await Factory.CreateOverlayTokenAsync(broadcaster));
+        // Shown for a minute: with a short duration a slow host could hide the alert again before it is checked.
+        var page = await OpenOverlayAsync(context, await Factory.CreateOverlayTokenAsync(broadcaster), duration: 60_000);
 
         await Factory.SendNotificationAsync(broadcaster);
 
