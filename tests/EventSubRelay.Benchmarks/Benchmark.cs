@@ -33,11 +33,22 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
             {
                 var postgres = await LocalPostgres.StartAsync(binDirectory, Path.Combine(workDirectory, $"postgres{i}"), LocalPostgres.FreePort(), durable: true, cancellationToken);
                 databases.Add(postgres);
+                var serverSettings = i == 1 && options.ComparePostgres is { } compared ? new Dictionary<string, string>(compared) : [];
                 if (options.Statements)
+                {
+                    serverSettings["shared_preload_libraries"] = "pg_stat_statements";
+                }
+
+                if (serverSettings.Count > 0)
                 {
                     await using var connection = new NpgsqlConnection(postgres.ConnectionString("postgres"));
                     await connection.OpenAsync(cancellationToken);
-                    await new NpgsqlCommand("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'", connection).ExecuteNonQueryAsync(cancellationToken);
+                    foreach (var (name, value) in serverSettings)
+                    {
+                        // ALTER SYSTEM takes no parameters: the name is a plain identifier (see BenchmarkOptions), the value is quoted here.
+                        await new NpgsqlCommand($"ALTER SYSTEM SET {name} = '{value.Replace("'", "''", StringComparison.Ordinal)}'", connection).ExecuteNonQueryAsync(cancellationToken);
+                    }
+
                     await connection.CloseAsync();
                     await postgres.StopAsync(cancellationToken);
                     await postgres.StartAsync(cancellationToken);
@@ -83,7 +94,7 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
 
                     var build = i == 0 && options.RelayDll is null || i == 1 && options.CompareDll is null && options.RelayDll is null
                         ? "this build" : Path.GetFileName(Path.GetDirectoryName(dlls[i]));
-                    var changed = i == 1 && (options.CompareSettings is { Count: > 0 } || options.CompareConnection is not null);
+                    var changed = i == 1 && (options.CompareSettings is { Count: > 0 } || options.CompareConnection is not null || options.ComparePostgres is { Count: > 0 });
                     var name = dlls.Length == 1 ? "(b) relay /eventsub: durable 204" : $"({(char)('b' + i)}) relay: {build}{(changed ? " +settings" : "")}";
                     relays.Add(await RelayUnderTest.StartAsync(
                         name, dlls[i], databases[i], relaySettings, i == 1 ? options.CompareConnection : null, options.Statements, workDirectory, i, cancellationToken));
@@ -98,7 +109,8 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
                 var settings = (options.RelaySettings.Count == 0 ? "" : $" with {string.Join(", ", options.RelaySettings.Select(s => $"{s.Key}={s.Value}"))}") +
                                (options.CompareSettings is not { Count: > 0 } ? "" : $"; +settings: {string.Join(", ", options.CompareSettings.Select(s => $"{s.Key}={s.Value}"))}");
                 output.WriteLine($"(a) bare Kestrel on {bareAddress}; " + string.Join("; ", relays.Select(r => $"{r.Name}: {r.Dll} on {r.Address}, PostgreSQL on port {r.Postgres.Port}")) +
-                                 $"{settings}{(options.CompareConnection is null ? "" : $"; +connection: {options.CompareConnection}")}; PostgreSQL from {binDirectory} (fsync on); {options.Rounds} round(s) of {options.WarmupSeconds} s warm-up and {options.Seconds} s measured each…");
+                                 $"{settings}{(options.CompareConnection is null ? "" : $"; +connection: {options.CompareConnection}")}" +
+                                 $"{(options.ComparePostgres is not { Count: > 0 } ? "" : $"; +server: {string.Join(", ", options.ComparePostgres.Select(s => $"{s.Key}={s.Value}"))}")}; PostgreSQL from {binDirectory} (fsync on); {options.Rounds} round(s) of {options.WarmupSeconds} s warm-up and {options.Seconds} s measured each…");
 
                 using var scrape = new HttpClient();
                 var notifications = new FollowNotifications(Secret);

@@ -4,10 +4,10 @@ namespace EventSubRelay.Benchmarks;
 
 /// <summary>Command-line settings of one benchmark run.</summary>
 internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Concurrency, IReadOnlyDictionary<string, string> RelaySettings, string? RelayDll, int Rounds = 1, string? CompareDll = null, bool Statements = false,
-    IReadOnlyDictionary<string, string>? CompareSettings = null, string? CompareConnection = null)
+    IReadOnlyDictionary<string, string>? CompareSettings = null, string? CompareConnection = null, IReadOnlyDictionary<string, string>? ComparePostgres = null)
 {
     /// <summary>Whether a second relay is measured in the same rounds: another build, other settings, or both.</summary>
-    public bool Compares => CompareDll is not null || CompareSettings is { Count: > 0 } || CompareConnection is not null;
+    public bool Compares => CompareDll is not null || CompareSettings is { Count: > 0 } || CompareConnection is not null || ComparePostgres is { Count: > 0 };
 
     public const string Usage = """
         Usage: dotnet run -c Release --project tests/EventSubRelay.Benchmarks -- [options]
@@ -22,6 +22,8 @@ internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Conc
           --compare-setting Key=Value configuration of the second relay only (repeatable); without --compare-dll, the
                                       second relay is the same build, so two settings are compared in the same rounds
           --compare-connection K=V    Npgsql connection string keywords added for the second relay only, e.g. "Max Auto Prepare=20"
+          --compare-postgres K=V      a server setting of the second relay's PostgreSQL only (repeatable), set with ALTER SYSTEM
+                                      before the relays start, e.g. wal_init_zero=off
           --statements                load pg_stat_statements into each PostgreSQL and print its statements' time and WAL
                                       per stored notification at the end (adds a little PostgreSQL CPU)
         """;
@@ -40,6 +42,7 @@ internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Conc
         var statements = false;
         var compareSettings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         string? compareConnection = null;
+        var comparePostgres = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         for (var i = 0; i < args.Count; i++)
         {
             var value = i + 1 < args.Count ? args[i + 1] : null;
@@ -70,6 +73,10 @@ internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Conc
                     compareSettings[compareKey] = compareSetting;
                     i++;
                     break;
+                case "--compare-postgres" when value?.Split('=', 2) is [{ Length: > 0 } serverKey, { Length: > 0 } serverSetting] && serverKey.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.'):
+                    comparePostgres[serverKey] = serverSetting;
+                    i++;
+                    break;
                 case "--relay-setting" when value?.Split('=', 2) is [{ Length: > 0 } key, var setting]:
                     relaySettings[key] = setting;
                     i++;
@@ -81,7 +88,7 @@ internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Conc
             }
         }
 
-        return new BenchmarkOptions(seconds, warmup, concurrency, relaySettings, relayDll, rounds, compareDll, statements, compareSettings, compareConnection);
+        return new BenchmarkOptions(seconds, warmup, concurrency, relaySettings, relayDll, rounds, compareDll, statements, compareSettings, compareConnection, comparePostgres);
     }
 
     private static bool TryPositive(string? text, out int value) =>
