@@ -94,7 +94,7 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
 
                     var build = i == 0 && options.RelayDll is null || i == 1 && options.CompareDll is null && options.RelayDll is null
                         ? "this build" : Path.GetFileName(Path.GetDirectoryName(dlls[i]));
-                    var changed = i == 1 && (options.CompareSettings is { Count: > 0 } || options.CompareConnection is not null || options.ComparePostgres is { Count: > 0 });
+                    var changed = i == 1 && options.ChangesSecond;
                     var name = dlls.Length == 1 ? "(b) relay /eventsub: durable 204" : $"({(char)('b' + i)}) relay: {build}{(changed ? " +settings" : "")}";
                     relays.Add(await RelayUnderTest.StartAsync(
                         name, dlls[i], databases[i], relaySettings, i == 1 ? options.CompareConnection : null, options.Statements, workDirectory, i, cancellationToken));
@@ -107,10 +107,11 @@ internal sealed class Benchmark(BenchmarkOptions options, TextWriter output)
                 }
 
                 var settings = (options.RelaySettings.Count == 0 ? "" : $" with {string.Join(", ", options.RelaySettings.Select(s => $"{s.Key}={s.Value}"))}") +
-                               (options.CompareSettings is not { Count: > 0 } ? "" : $"; +settings: {string.Join(", ", options.CompareSettings.Select(s => $"{s.Key}={s.Value}"))}");
+                               BenchmarkOptions.Describe("+settings", options.CompareSettings) +
+                               (options.CompareConnection is null ? "" : $"; +connection: {options.CompareConnection}") +
+                               BenchmarkOptions.Describe("+server", options.ComparePostgres);
                 output.WriteLine($"(a) bare Kestrel on {bareAddress}; " + string.Join("; ", relays.Select(r => $"{r.Name}: {r.Dll} on {r.Address}, PostgreSQL on port {r.Postgres.Port}")) +
-                                 $"{settings}{(options.CompareConnection is null ? "" : $"; +connection: {options.CompareConnection}")}" +
-                                 $"{(options.ComparePostgres is not { Count: > 0 } ? "" : $"; +server: {string.Join(", ", options.ComparePostgres.Select(s => $"{s.Key}={s.Value}"))}")}; PostgreSQL from {binDirectory} (fsync on); {options.Rounds} round(s) of {options.WarmupSeconds} s warm-up and {options.Seconds} s measured each…");
+                                 $"{settings}; PostgreSQL from {binDirectory} (fsync on); {options.Rounds} round(s) of {options.WarmupSeconds} s warm-up and {options.Seconds} s measured each…");
 
                 using var scrape = new HttpClient();
                 var notifications = new FollowNotifications(Secret);

@@ -7,7 +7,14 @@ internal sealed record BenchmarkOptions(int Seconds, int WarmupSeconds, int Conc
     IReadOnlyDictionary<string, string>? CompareSettings = null, string? CompareConnection = null, IReadOnlyDictionary<string, string>? ComparePostgres = null)
 {
     /// <summary>Whether a second relay is measured in the same rounds: another build, other settings, or both.</summary>
-    public bool Compares => CompareDll is not null || CompareSettings is { Count: > 0 } || CompareConnection is not null || ComparePostgres is { Count: > 0 };
+    public bool Compares => CompareDll is not null || ChangesSecond;
+
+    /// <summary>Whether the second relay has other relay, connection or server settings than the first.</summary>
+    public bool ChangesSecond => CompareSettings is { Count: > 0 } || CompareConnection is not null || ComparePostgres is { Count: > 0 };
+
+    /// <summary><c>; +label: k=v, …</c> for settings that are given, otherwise nothing: the run's header line.</summary>
+    public static string Describe(string label, IReadOnlyDictionary<string, string>? settings) =>
+        settings is not { Count: > 0 } ? "" : $"; {label}: {string.Join(", ", settings.Select(s => $"{s.Key}={s.Value}"))}";
 
     public const string Usage = """
         Usage: dotnet run -c Release --project tests/EventSubRelay.Benchmarks -- [options]
